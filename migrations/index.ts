@@ -1,0 +1,4 @@
+import { Initial1764150000000 } from './1764150000000-Initial.js';
+
+/** Every migration, in order. Both SQLite and MySQL run the same list. */
+export const migrations = [Initial1764150000000];

@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { entities } from './entities/index.js';
+import { migrations } from './migrations/index.js';
+import { type DatabaseConfig, loadConfig } from './src/config/loadConfig.js';
+
+/**
+ * TypeORM options for OneDoor's database: SQLite (better-sqlite3, the embedded default) or
+ * MySQL/MariaDB (mysql2). Schema changes only through migrations; `synchronize` stays off.
+ * A null/undefined value in a `where` throws instead of silently matching everything.
+ */
+export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
+  const common = {
+    entities,
+    migrations,
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    invalidWhereValuesBehavior: { null: 'throw', undefined: 'throw' },
+  } as const;
+  if (db.type === 'sqlite') {
+    if (db.file !== ':memory:') fs.mkdirSync(path.dirname(db.file), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: db.file,
+      // WAL lets a second process (another node, the CLI) read while one writes.
+      enableWAL: true,
+      prepareDatabase: (conn: { pragma(s: string): unknown }) => { conn.pragma('busy_timeout = 5000'); },
+    };
+  }
+  return {
+    ...common,
+    type: 'mysql',
+    url: db.url,
+    timezone: 'Z',
+    charset: 'utf8mb4_unicode_ci',
+    extra: { connectionLimit: 20 },
+  };
+}
+
+export function createDataSource(db: DatabaseConfig): DataSource {
+  return new DataSource(dataSourceOptions(db));
+}
+
+/** The data source for the configured environment (DATABASE_URL), as the TypeORM CLI expects. */
+const dataSource = createDataSource(loadConfig(process.env, { warn: () => {} }).database);
+export default dataSource;

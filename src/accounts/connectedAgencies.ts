@@ -1,0 +1,45 @@
+import type { EntityManager } from 'typeorm';
+import { OidcClient, OidcPayload } from '../../entities/index.js';
+import { recordEvent } from '../audit/recordEvent.js';
+
+export interface ConnectedAgency {
+  grantId: string;
+  clientId: string;
+  clientName: string;
+  scopes: string[];
+}
+
+/** Agencies the person has consented to (oidc-provider Grants), with what each may receive. */
+export async function listConnectedAgencies(opts: { db: EntityManager; accountId: string; hiddenClientIds?: string[] }): Promise<ConnectedAgency[]> {
+  const grants = await opts.db.getRepository(OidcPayload).findBy({ model: 'Grant', accountId: opts.accountId });
+  const out: ConnectedAgency[] = [];
+  for (const row of grants) {
+    if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) continue;
+    const payload = JSON.parse(row.payload) as { clientId: string; openid?: { scope?: string } };
+    if (opts.hiddenClientIds?.includes(payload.clientId)) continue;
+    const client = await opts.db.getRepository(OidcClient).findOneBy({ clientId: payload.clientId });
+    const meta = client ? JSON.parse(client.metadata) as { client_name?: string } : {};
+    out.push({
+      grantId: row.id,
+      clientId: payload.clientId,
+      clientName: meta.client_name ?? payload.clientId,
+      scopes: (payload.openid?.scope ?? '').split(' ').filter(Boolean),
+    });
+  }
+  return out.sort((a, b) => a.clientName.localeCompare(b.clientName));
+}
+
+/**
+ * Withdraws consent for one agency: the grant and every code and token issued under it go at
+ * once, so the agency's refresh tokens stop working; the next sign-in there asks again.
+ */
+export async function disconnectAgency(opts: { db: EntityManager; accountId: string; grantId: string }): Promise<boolean> {
+  const repo = opts.db.getRepository(OidcPayload);
+  const grant = await repo.findOneBy({ model: 'Grant', id: opts.grantId, accountId: opts.accountId });
+  if (!grant) return false;
+  const { clientId } = JSON.parse(grant.payload) as { clientId: string };
+  await repo.delete({ grantId: opts.grantId });
+  await repo.delete({ model: 'Grant', id: opts.grantId });
+  await recordEvent({ db: opts.db, accountId: opts.accountId, type: 'agency_disconnected', clientId });
+  return true;
+}

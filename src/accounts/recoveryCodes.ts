@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { Account, RecoveryCode } from '../../entities/index.js';
+import { recordEvent } from '../audit/recordEvent.js';
+import { isLocked, noteFailedAttempt } from '../passkeys/throttle.js';
+import { clock } from '../shared/clock.js';
+import { hmac, normalizeReadableCode, randomReadableCode } from '../shared/ids.js';
+
+export const RECOVERY_CODE_COUNT = 10;
+
+function hashRecoveryCode(pepper: string, accountId: string, code: string): string {
+  return hmac(pepper, `recovery:${accountId}:${normalizeReadableCode(code)}`);
+}
+
+/**
+ * Replaces an account's recovery codes with ten new ones and returns them: the only time they
+ * exist in clear. Stored as keyed hashes (each code carries 60 bits of entropy).
+ */
+export async function issueRecoveryCodes(opts: { db: EntityManager; pepper: string; accountId: string }): Promise<string[]> {
+  const repo = opts.db.getRepository(RecoveryCode);
+  await repo.delete({ accountId: opts.accountId });
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => randomReadableCode(3, 4));
+  await repo.insert(codes.map((code) => ({
+    id: randomUUID(), accountId: opts.accountId, codeHash: hashRecoveryCode(opts.pepper, opts.accountId, code), usedAt: null, createdAt: clock.now(),
+  })));
+  return codes;
+}
+
+export async function countUnusedRecoveryCodes(opts: { db: EntityManager; accountId: string }): Promise<number> {
+  return opts.db.getRepository(RecoveryCode).createQueryBuilder('r')
+    .where('r.account_id = :a AND r.used_at IS NULL', { a: opts.accountId }).getCount();
+}
+
+export type RedeemRecoveryCodeResult = { ok: true; accountId: string } | { ok: false; reason: 'invalid' | 'locked' };
+
+/**
+ * Signs in with an email and one recovery code. The code is spent by the update that marks
+ * it used (exactly one of concurrent tries wins). Unknown address and wrong code answer alike.
+ */
+export async function redeemRecoveryCode(opts: { db: EntityManager; pepper: string; email: string; code: string }): Promise<RedeemRecoveryCodeResult> {
+  const account = await opts.db.getRepository(Account).findOneBy({ email: opts.email });
+  const normalized = normalizeReadableCode(opts.code);
+  if (!account || account.status !== 'active' || normalized.length !== 12) {
+    if (account && account.status === 'active') await noteFailedAttempt({ db: opts.db, accountId: account.id });
+    return { ok: false, reason: 'invalid' };
+  }
+  if (isLocked(account)) return { ok: false, reason: 'locked' };
+  const res = await opts.db.getRepository(RecoveryCode).createQueryBuilder().update()
+    .set({ usedAt: clock.now() })
+    .where('account_id = :a AND code_hash = :h AND used_at IS NULL', { a: account.id, h: hashRecoveryCode(opts.pepper, account.id, normalized) })
+    .execute();
+  if (!res.affected) {
+    await noteFailedAttempt({ db: opts.db, accountId: account.id });
+    return { ok: false, reason: 'invalid' };
+  }
+  await opts.db.getRepository(Account).update({ id: account.id }, { failedAttempts: 0, lockedUntil: null });
+  await recordEvent({ db: opts.db, accountId: account.id, type: 'signed_in_with_recovery_code' });
+  return { ok: true, accountId: account.id };
+}

@@ -1,0 +1,33 @@
+import type { EntityManager } from 'typeorm';
+import { AuditEvent } from '../../entities/index.js';
+import { clock } from '../shared/clock.js';
+import { randomUUID } from 'node:crypto';
+
+/** Event types a person sees in their history; each has a message `history.<type>`. */
+export const AUDIT_EVENT_TYPES = [
+  'account_created', 'email_confirmed', 'signed_in', 'sign_in_failed', 'signed_in_with_recovery_code',
+  'passkey_added', 'passkey_renamed', 'passkey_removed', 'recovery_codes_regenerated',
+  'consent_granted', 'agency_disconnected', 'signed_out', 'signed_out_everywhere', 'account_locked',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/**
+ * Appends one event. `details` must hold no PII or secrets: names the person chose for their
+ * passkeys, client ids, the browser family — never an email, code or token.
+ */
+export async function recordEvent(opts: {
+  db: EntityManager;
+  accountId: string;
+  type: AuditEventType;
+  clientId?: string | undefined;
+  details?: Record<string, string | number | boolean>;
+}): Promise<void> {
+  await opts.db.getRepository(AuditEvent).insert({
+    id: randomUUID(),
+    accountId: opts.accountId,
+    type: opts.type,
+    clientId: opts.clientId ?? null,
+    details: JSON.stringify(opts.details ?? {}),
+    at: clock.now(),
+  });
+}

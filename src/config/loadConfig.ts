@@ -1,0 +1,110 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The only reader of `process.env`. Validates everything once at start-up and fails fast with
+ * a message naming the variable; warns loudly when an insecure default is in use.
+ */
+const durationSeconds = (name: string, def: number) =>
+  z.coerce.number({ message: `${name} must be a number of seconds` }).int(`${name} must be a whole number of seconds`).positive(`${name} must be positive`).default(def);
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number({ message: 'PORT must be a port number' }).int().min(0, 'PORT must be 0-65535').max(65535, 'PORT must be 0-65535').default(3000),
+  ISSUER: z.url({ message: 'ISSUER must be an absolute http(s) URL' }).optional(),
+  DATABASE_URL: z.string().default('sqlite:data/onedoor.sqlite'),
+  REDIS_URL: z.string().optional(),
+  KEYS_DIR: z.string().min(1).default('keys'),
+  SMTP_URL: z.string().optional(),
+  MAIL_FROM: z.string().default('OneDoor <no-reply@onedoor.localhost>'),
+  OUTBOX_DIR: z.string().min(1).default('data/outbox'),
+  PROOFING_VENDOR: z.enum(['sandbox'], { message: 'PROOFING_VENDOR must be one of: sandbox' }).default('sandbox'),
+  SESSION_MAX_SECONDS: durationSeconds('SESSION_MAX_SECONDS', 24 * 3600),
+  SESSION_IDLE_SECONDS: durationSeconds('SESSION_IDLE_SECONDS', 3600),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+});
+
+export type DatabaseConfig =
+  | { type: 'sqlite'; file: string }
+  | { type: 'mysql'; url: string };
+
+export interface Config {
+  port: number;
+  issuer: string;
+  /** WebAuthn relying-party id: the issuer's host name. */
+  rpId: string;
+  /** WebAuthn expected origin: the issuer's origin. */
+  origin: string;
+  database: DatabaseConfig;
+  redisUrl: string | undefined;
+  keysDir: string;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  outboxDir: string;
+  proofingVendor: 'sandbox';
+  session: { maxSeconds: number; idleSeconds: number };
+  logLevel: string;
+  trustProxy: boolean;
+  /** True when cookies may be sent over plain http (issuer on localhost). */
+  insecureTransport: boolean;
+}
+
+export class ConfigError extends Error {}
+
+export function parseDatabaseUrl(url: string, field = 'DATABASE_URL'): DatabaseConfig {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (!file) throw new ConfigError(`${field}: sqlite URL needs a file, e.g. sqlite:data/onedoor.sqlite`);
+    return { type: 'sqlite', file: file === ':memory:' ? file : path.resolve(file) };
+  }
+  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) {
+    try {
+      const u = new URL(url);
+      if (!u.hostname || u.pathname.length < 2) throw new Error('incomplete');
+    } catch {
+      throw new ConfigError(`${field}: expected mysql://user:pass@host:3306/database`);
+    }
+    return { type: 'mysql', url: url.replace(/^mariadb:/, 'mysql:') };
+  }
+  throw new ConfigError(`${field}: must start with sqlite: or mysql://`);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { warn?: (m: string) => void } = {}): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${issue.path.join('.') || 'environment'}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const issuerUrl = new URL(issuer);
+  if (issuerUrl.protocol !== 'https:' && issuerUrl.protocol !== 'http:') throw new ConfigError('ISSUER: must be an http(s) URL');
+  if (issuerUrl.search || issuerUrl.hash) throw new ConfigError('ISSUER: must not have a query or fragment');
+  const local = ['localhost', '127.0.0.1', '[::1]'].includes(issuerUrl.hostname);
+  if (issuerUrl.protocol === 'http:' && !local) throw new ConfigError('ISSUER: must use https outside localhost');
+  if (e.SESSION_IDLE_SECONDS > e.SESSION_MAX_SECONDS) throw new ConfigError('SESSION_IDLE_SECONDS: must not exceed SESSION_MAX_SECONDS');
+  if (e.SMTP_URL && !/^smtps?:\/\//.test(e.SMTP_URL)) throw new ConfigError('SMTP_URL: must start with smtp:// or smtps://');
+  if (e.REDIS_URL && !/^rediss?:\/\//.test(e.REDIS_URL)) throw new ConfigError('REDIS_URL: must start with redis:// or rediss://');
+
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`WARNING: ${m}\n`));
+  if (local && env['NODE_ENV'] === 'production') warn('ISSUER is localhost in production: set ISSUER to your public https URL.');
+  if (!e.SMTP_URL && env['NODE_ENV'] === 'production') warn(`SMTP_URL is not set: mail is written to ${e.OUTBOX_DIR} instead of being sent.`);
+
+  return {
+    port: e.PORT,
+    issuer,
+    rpId: issuerUrl.hostname.replace(/^\[|\]$/g, ''),
+    origin: issuerUrl.origin,
+    database: parseDatabaseUrl(e.DATABASE_URL),
+    redisUrl: e.REDIS_URL,
+    keysDir: path.resolve(e.KEYS_DIR),
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    outboxDir: path.resolve(e.OUTBOX_DIR),
+    proofingVendor: e.PROOFING_VENDOR,
+    session: { maxSeconds: e.SESSION_MAX_SECONDS, idleSeconds: e.SESSION_IDLE_SECONDS },
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY === 'true',
+    insecureTransport: issuerUrl.protocol === 'http:',
+  };
+}

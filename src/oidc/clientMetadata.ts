@@ -1,0 +1,16 @@
+import { errors } from 'oidc-provider';
+
+/** OneDoor's own client fields, checked wherever oidc-provider loads client metadata. */
+export function validateOneDoorMetadata(key: string, value: unknown, metadata: Record<string, unknown>): void {
+  switch (key) {
+    case 'delegation_enabled':
+      if (value === undefined) { metadata[key] = false; return; }
+      if (typeof value !== 'boolean') throw new errors.InvalidClientMetadata('delegation_enabled must be a boolean');
+      return;
+    case 'max_ial':
+      if (value === undefined) { metadata[key] = 1; return; }
+      if (value !== 1 && value !== 2) throw new errors.InvalidClientMetadata('max_ial must be 1 or 2');
+      return;
+    default:
+  }
+}

@@ -1,0 +1,172 @@
+import type { Context as KoaContext } from 'koa';
+import Provider, { type Configuration, type KoaContextWithOIDC, interactionPolicy, errors } from 'oidc-provider';
+import type { DataSource } from 'typeorm';
+import { Account } from '../../entities/index.js';
+import type { Config } from '../config/loadConfig.js';
+import { hmac } from '../shared/ids.js';
+import { logger } from '../shared/logger.js';
+import { ACR_VALUES_SUPPORTED } from './acr.js';
+import { SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
+import { validateOneDoorMetadata } from './clientMetadata.js';
+import { createAdapter } from './createAdapter.js';
+import type { KeyMaterial } from './keys.js';
+
+/** OneDoor's own account pages sign in through the provider like any client (first party). */
+export const ACCOUNT_CLIENT_ID = 'onedoor-account';
+
+export interface ProviderPages {
+  renderError(ctx: KoaContextWithOIDC, out: Record<string, string>, error: Error): Promise<void>;
+  logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void>;
+  postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<void>;
+}
+
+export interface CreateProviderOptions {
+  config: Config;
+  ds: DataSource;
+  keys: KeyMaterial;
+  pages: ProviderPages;
+}
+
+/** The subject an agency sees: stable per (sector, account), unlinkable across sectors. */
+export function pairwiseSubject(salt: string, sectorIdentifier: string, accountId: string): string {
+  return hmac(salt, `${sectorIdentifier}|${accountId}`);
+}
+
+export function createProvider({ config, ds, keys, pages }: CreateProviderOptions): Provider {
+  const accounts = ds.getRepository(Account);
+
+  // Sessions end after `idleSeconds` without use and never outlive `maxSeconds` from sign-in
+  // (NIST SP 800-63B-4 §2.2.3 reauthentication at AAL2). Every use of the session re-saves it.
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(new interactionPolicy.Check('session_too_old', 'End-User authentication is required', (ctx) => {
+    const { session } = ctx.oidc;
+    if (session?.accountId && session.loginTs && session.past(config.session.maxSeconds) && !ctx.oidc.result?.login) {
+      return interactionPolicy.Check.REQUEST_PROMPT;
+    }
+    return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+  }));
+
+  const configuration: Configuration = {
+    adapter: createAdapter(ds),
+    clients: [{
+      client_id: ACCOUNT_CLIENT_ID,
+      client_name: 'OneDoor',
+      redirect_uris: [`${config.issuer}/account/callback`],
+      post_logout_redirect_uris: [`${config.issuer}/`],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      subject_type: 'public',
+    }],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'RS256',
+      token_endpoint_auth_method: 'private_key_jwt',
+      subject_type: 'pairwise',
+    },
+    clientAuthMethods: ['private_key_jwt', 'none'],
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256'],
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      userinfoSigningAlgValues: ['RS256', 'ES256'],
+      introspectionSigningAlgValues: ['RS256', 'ES256'],
+      requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256'],
+      authorizationSigningAlgValues: ['RS256', 'ES256'],
+    },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: async (_ctx, accountId, client) => pairwiseSubject(keys.secrets.pairwiseSalt, String(client.sectorIdentifier), accountId),
+    scopes: SUPPORTED_SCOPES,
+    claims: { ...SCOPE_CLAIMS, acr: null, amr: null, auth_time: null } as unknown as Configuration['claims'],
+    acrValues: ACR_VALUES_SUPPORTED,
+    jwks: keys.jwks as Configuration['jwks'],
+    cookies: {
+      keys: keys.cookieKeys,
+      names: { session: 'od_session', interaction: 'od_interaction', resume: 'od_resume' },
+      long: { signed: true, httpOnly: true, sameSite: 'lax', secure: !config.insecureTransport },
+      short: { signed: true, httpOnly: true, sameSite: 'lax', secure: !config.insecureTransport },
+    },
+    ttl: {
+      AccessToken: 15 * 60,
+      AuthorizationCode: 60,
+      IdToken: 60 * 60,
+      RefreshToken: 30 * 24 * 3600,
+      Interaction: 60 * 60,
+      Grant: 365 * 24 * 3600,
+      Session: (_ctx, session) => {
+        const loginTs = (session as { loginTs?: number }).loginTs;
+        const left = loginTs ? loginTs + config.session.maxSeconds - Math.floor(Date.now() / 1000) : config.session.idleSeconds;
+        return Math.max(1, Math.min(config.session.idleSeconds, left));
+      },
+    },
+    rotateRefreshToken: () => true,
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => pages.logoutSource(ctx, form),
+        postLogoutSuccessSource: (ctx) => pages.postLogoutSuccessSource(ctx),
+      },
+    },
+    extraClientMetadata: {
+      properties: ['delegation_enabled', 'max_ial'],
+      validator: (_ctx, key, value, metadata) => validateOneDoorMetadata(key, value, metadata as Record<string, unknown>),
+    },
+    interactions: {
+      policy,
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      // First-party account pages need no consent: they only learn who signed in.
+      if (ctx.oidc.client!.clientId === ACCOUNT_CLIENT_ID && ctx.oidc.session!.accountId) {
+        const grant = new ctx.oidc.provider.Grant({ clientId: ACCOUNT_CLIENT_ID, accountId: ctx.oidc.session!.accountId });
+        grant.addOIDCScope('openid');
+        await grant.save();
+        return grant;
+      }
+      return undefined;
+    },
+    findAccount: async (_ctx, id) => {
+      const account = await accounts.findOneBy({ id });
+      if (!account || account.status !== 'active') return undefined;
+      return {
+        accountId: account.id,
+        async claims() {
+          return { sub: account.id, email: account.email, email_verified: true, all_emails: [account.email] };
+        },
+      };
+    },
+    clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((u) => new URL(u).origin === origin) ?? false,
+    renderError: (ctx, out, error) => pages.renderError(ctx, out as unknown as Record<string, string>, error),
+    clockTolerance: 5,
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+
+  for (const event of ['server_error', 'authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'end_session.error', 'backchannel.error'] as const) {
+    (provider as unknown as { on(e: string, fn: (ctx: unknown, err: Error & { error?: string; status?: number }) => void): void }).on(event, (_ctx, err) => {
+      const level = event === 'server_error' || (err.status ?? 500) >= 500 ? 'error' : 'debug';
+      // Only the OAuth error code and class: descriptions can echo request input.
+      logger[level]({ event, error: err.error ?? err.name }, 'oidc error');
+    });
+  }
+  return provider;
+}
+
+/** Tells Koa code whether a request is under the provider (same-origin, mounted at /). */
+export function isProviderError(err: unknown): err is errors.OIDCProviderError {
+  return err instanceof errors.OIDCProviderError;
+}
+
+export type { KoaContext };

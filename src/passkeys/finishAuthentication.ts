@@ -1,0 +1,73 @@
+import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from '@simplewebauthn/server';
+import type { EntityManager } from 'typeorm';
+import { Account, Passkey } from '../../entities/index.js';
+import { clock } from '../shared/clock.js';
+import { type RelyingParty, takeChallenge } from './challenges.js';
+import { noteFailedAttempt, isLocked } from './throttle.js';
+
+export type FinishAuthenticationResult =
+  | { ok: true; accountId: string; passkey: Passkey }
+  | { ok: false; reason: 'no_challenge' | 'unknown_credential' | 'wrong_account' | 'not_verified' | 'locked' | 'disabled'; accountId?: string };
+
+/**
+ * Verifies a passkey assertion against this flow's challenge (single use): the credential must
+ * exist, belong to the expected account (if one was named), carry user verification, a valid
+ * signature and a sign count that did not go backwards.
+ */
+export async function finishAuthentication(opts: {
+  db: EntityManager;
+  rp: RelyingParty;
+  bindingId: string;
+  response: AuthenticationResponseJSON;
+}): Promise<FinishAuthenticationResult> {
+  const challenge = await takeChallenge({ db: opts.db, bindingId: opts.bindingId, purpose: 'authenticate' });
+  if (!challenge) return { ok: false, reason: 'no_challenge' };
+  const passkeys = opts.db.getRepository(Passkey);
+  const credentialId = typeof opts.response?.id === 'string' ? opts.response.id : '';
+  const passkey = credentialId ? await passkeys.findOneBy({ id: credentialId }) : null;
+  if (!passkey) return { ok: false, reason: 'unknown_credential' };
+  if (challenge.accountId && challenge.accountId !== passkey.accountId) return { ok: false, reason: 'wrong_account' };
+  const userHandle = opts.response.response?.userHandle;
+  if (userHandle && Buffer.from(userHandle, 'base64url').toString('utf8') !== passkey.accountId) {
+    return { ok: false, reason: 'wrong_account' };
+  }
+  const account = await opts.db.getRepository(Account).findOneBy({ id: passkey.accountId });
+  if (!account) return { ok: false, reason: 'unknown_credential' };
+  if (account.status !== 'active') return { ok: false, reason: 'disabled', accountId: account.id };
+  if (isLocked(account)) return { ok: false, reason: 'locked', accountId: account.id };
+
+  let info;
+  try {
+    const verification = await verifyAuthenticationResponse({
+      response: opts.response,
+      expectedChallenge: challenge.challenge,
+      expectedOrigin: opts.rp.origin,
+      expectedRPID: opts.rp.rpId,
+      requireUserVerification: true,
+      credential: {
+        id: passkey.id,
+        publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')),
+        counter: passkey.signCount,
+        transports: JSON.parse(passkey.transports),
+      },
+    });
+    if (!verification.verified) throw new Error('not verified');
+    info = verification.authenticationInfo;
+  } catch {
+    await noteFailedAttempt({ db: opts.db, accountId: account.id });
+    return { ok: false, reason: 'not_verified', accountId: account.id };
+  }
+  // Guard the counter in the update too, so two racing assertions cannot both move it.
+  const res = await passkeys.createQueryBuilder().update()
+    .set({ signCount: info.newCounter, backedUp: info.credentialBackedUp, lastUsedAt: clock.now() })
+    .where('id = :id AND (sign_count < :n OR (sign_count = 0 AND :n = 0))', { id: passkey.id, n: info.newCounter })
+    .execute();
+  if (!res.affected) {
+    await noteFailedAttempt({ db: opts.db, accountId: account.id });
+    return { ok: false, reason: 'not_verified', accountId: account.id };
+  }
+  await opts.db.getRepository(Account).update({ id: account.id }, { failedAttempts: 0, lockedUntil: null });
+  passkey.signCount = info.newCounter;
+  passkey.backedUp = info.credentialBackedUp;
+  return { ok: true, accountId: account.id, passkey };
+}

@@ -1,0 +1,27 @@
+import { generateAuthenticationOptions, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { EntityManager } from 'typeorm';
+import { Passkey } from '../../entities/index.js';
+import { type RelyingParty, storeChallenge } from './challenges.js';
+
+/**
+ * Options for signing in. Without `accountId` the browser offers any discoverable passkey for
+ * this site (conditional UI); with it (email-first, re-authentication) only that account's.
+ */
+export async function startAuthentication(opts: {
+  db: EntityManager;
+  rp: RelyingParty;
+  bindingId: string;
+  accountId?: string | undefined;
+}): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const allow = opts.accountId
+    ? await opts.db.getRepository(Passkey).find({ where: { accountId: opts.accountId }, select: { id: true, transports: true } })
+    : [];
+  const options = await generateAuthenticationOptions({
+    rpID: opts.rp.rpId,
+    userVerification: 'required',
+    timeout: 5 * 60 * 1000,
+    allowCredentials: allow.map((p) => ({ id: p.id, transports: JSON.parse(p.transports) })),
+  });
+  await storeChallenge({ db: opts.db, bindingId: opts.bindingId, purpose: 'authenticate', challenge: options.challenge, accountId: opts.accountId ?? null });
+  return options;
+}
