@@ -4,7 +4,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity('passkeys')
 export class Passkey {
   /** Credential id, base64url. */
-  @PrimaryColumn({ type: 'varchar', length: 512 })
+  @PrimaryColumn({ type: 'varchar', length: 1400 })
   id!: string;
 
   @Index('ix_passkeys_account')

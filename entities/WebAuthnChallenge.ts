@@ -5,7 +5,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  * short-lived, and deleted by the verification that uses it (single use).
  */
 @Entity('webauthn_challenges')
-@Index('ix_webauthn_challenges_binding', ['bindingId', 'purpose'])
+@Index('uq_webauthn_challenges_binding', ['bindingId', 'purpose'], { unique: true })
 export class WebAuthnChallenge {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;

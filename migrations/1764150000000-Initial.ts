@@ -9,12 +9,15 @@ export class Initial1764150000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     const mysql = q.connection.options.type === 'mysql';
-    const id = (name = 'id', length = 36): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isPrimary: true });
-    const str = (name: string, length: number, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
+    // Identifiers, codes and hashes are case-sensitive: on MySQL every string column compares
+    // bytes (utf8mb4_bin), never the case-folding default collation.
+    const bin = mysql ? { collation: 'utf8mb4_bin' } : {};
+    const id = (name = 'id', length = 36): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isPrimary: true, ...bin });
+    const str = (name: string, length: number, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable: nullable, ...bin });
     const time = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'datetime', precision: 3, isNullable: nullable });
     const int = (name: string, def = 0): TableColumnOptions => ({ name, type: 'int', default: def });
     const bool = (name: string): TableColumnOptions => ({ name, type: 'boolean', default: false });
-    const text = (name: string, big = false): TableColumnOptions => ({ name, type: mysql ? (big ? 'mediumtext' : 'text') : 'text' });
+    const text = (name: string, big = false): TableColumnOptions => ({ name, type: mysql ? (big ? 'mediumtext' : 'text') : 'text', ...bin });
 
     await q.createTable(new Table({
       name: 'accounts',
@@ -24,7 +27,8 @@ export class Initial1764150000000 implements MigrationInterface {
 
     await q.createTable(new Table({
       name: 'passkeys',
-      columns: [id('id', 512), str('account_id', 36), text('public_key'), { name: 'sign_count', type: 'bigint', default: 0 }, { ...str('transports', 255), default: "'[]'" }, bool('backup_eligible'), bool('backed_up'), { ...str('aaguid', 36), default: "''" }, str('name', 64), time('created_at'), time('last_used_at', true)],
+      // WebAuthn credential ids are up to 1023 bytes (1364 base64url characters); ASCII keeps the key within MySQL's index limit.
+      columns: [{ ...id('id', 1400), ...(mysql ? { charset: 'ascii', collation: 'ascii_bin' } : {}) }, str('account_id', 36), text('public_key'), { name: 'sign_count', type: 'bigint', default: 0 }, { ...str('transports', 255), default: "'[]'" }, bool('backup_eligible'), bool('backed_up'), { ...str('aaguid', 36), default: "''" }, str('name', 64), time('created_at'), time('last_used_at', true)],
       indices: [new TableIndex({ name: 'ix_passkeys_account', columnNames: ['account_id'] })],
     }));
 
@@ -43,7 +47,7 @@ export class Initial1764150000000 implements MigrationInterface {
     await q.createTable(new Table({
       name: 'webauthn_challenges',
       columns: [id(), str('binding_id', 64), str('purpose', 24), str('challenge', 128), str('account_id', 36, true), time('expires_at')],
-      indices: [new TableIndex({ name: 'ix_webauthn_challenges_binding', columnNames: ['binding_id', 'purpose'] })],
+      indices: [new TableIndex({ name: 'uq_webauthn_challenges_binding', columnNames: ['binding_id', 'purpose'], isUnique: true })],
     }));
 
     await q.createTable(new Table({
@@ -55,8 +59,8 @@ export class Initial1764150000000 implements MigrationInterface {
     await q.createTable(new Table({
       name: 'oidc_payloads',
       columns: [
-        { name: 'model', type: 'varchar', length: '40', isPrimary: true },
-        { name: 'id', type: 'varchar', length: '191', isPrimary: true },
+        { name: 'model', type: 'varchar', length: '40', isPrimary: true, ...bin },
+        { name: 'id', type: 'varchar', length: '191', isPrimary: true, ...bin },
         text('payload', true),
         str('grant_id', 191, true), str('user_code', 191, true), str('uid', 191, true), str('account_id', 191, true),
         time('expires_at', true), time('consumed_at', true),
@@ -71,7 +75,7 @@ export class Initial1764150000000 implements MigrationInterface {
 
     await q.createTable(new Table({
       name: 'oidc_clients',
-      columns: [{ name: 'client_id', type: 'varchar', length: '191', isPrimary: true }, text('metadata', true), time('created_at'), time('updated_at')],
+      columns: [{ name: 'client_id', type: 'varchar', length: '191', isPrimary: true, ...bin }, text('metadata', true), time('created_at'), time('updated_at')],
     }));
   }
 

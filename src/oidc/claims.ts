@@ -3,7 +3,8 @@
  * agency integrated there keeps its code; the identity-proofing scopes join this table.
  */
 export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
-  openid: ['sub'],
+  // acr, amr and auth_time describe the authentication: always in the ID token (Login.gov does the same).
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
   email: ['email', 'email_verified'],
   all_emails: ['all_emails'],
 };

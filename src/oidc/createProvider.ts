@@ -79,7 +79,7 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: async (_ctx, accountId, client) => pairwiseSubject(keys.secrets.pairwiseSalt, String(client.sectorIdentifier), accountId),
     scopes: SUPPORTED_SCOPES,
-    claims: { ...SCOPE_CLAIMS, acr: null, amr: null, auth_time: null } as unknown as Configuration['claims'],
+    claims: { ...SCOPE_CLAIMS, sid: null } as unknown as Configuration['claims'],
     acrValues: ACR_VALUES_SUPPORTED,
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
@@ -105,8 +105,9 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // A client may only introspect or revoke tokens issued to itself (RFC 7662 §4, RFC 7009 §2.1).
+      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => ('clientId' in token ? token.clientId === client.clientId : true) },
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => ('clientId' in token ? token.clientId === client.clientId : true) },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
@@ -149,6 +150,9 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((u) => new URL(u).origin === origin) ?? false,
     renderError: (ctx, out, error) => pages.renderError(ctx, out as unknown as Record<string, string>, error),
     clockTolerance: 5,
+    // Scope claims (email…) go to userinfo; the ID token carries only what `openid` and the
+    // claims parameter ask for (OIDC Core §5.4).
+    conformIdTokenClaims: true,
   };
 
   const provider = new Provider(config.issuer, configuration);

@@ -13,12 +13,11 @@ export interface RelyingParty {
 
 /** Stores the one live challenge for (binding, purpose), replacing any earlier one. */
 export async function storeChallenge(opts: { db: EntityManager; bindingId: string; purpose: WebAuthnChallenge['purpose']; challenge: string; accountId: string | null }): Promise<void> {
-  const repo = opts.db.getRepository(WebAuthnChallenge);
-  await repo.delete({ bindingId: opts.bindingId, purpose: opts.purpose });
-  await repo.insert({
+  // One row per (binding, purpose), enforced by a unique index: a new challenge replaces the old.
+  await opts.db.getRepository(WebAuthnChallenge).upsert({
     id: randomUUID(), bindingId: opts.bindingId, purpose: opts.purpose, challenge: opts.challenge,
     accountId: opts.accountId, expiresAt: new Date(clock.nowMs() + CHALLENGE_TTL_SECONDS * 1000),
-  });
+  }, ['bindingId', 'purpose']);
 }
 
 /**

@@ -1,0 +1,77 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa from 'koa';
+import mount from 'koa-mount';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config/loadConfig.js';
+import type { HttpDeps } from './http/deps.js';
+import { csrf } from './http/middleware/csrf.js';
+import { errorHandler } from './http/middleware/errorHandler.js';
+import { locale } from './http/middleware/locale.js';
+import { createLimiter, limitPerIp } from './http/middleware/rateLimit.js';
+import { requestContext } from './http/middleware/requestContext.js';
+import { securityHeaders } from './http/middleware/securityHeaders.js';
+import { providerPages } from './http/providerPages.js';
+import { accountRouter } from './http/routes/accountRouter.js';
+import { homeRouter } from './http/routes/homeRouter.js';
+import { interactionRouter } from './http/routes/interactionRouter.js';
+import { staticAssets } from './http/staticAssets.js';
+import { createProvider } from './oidc/createProvider.js';
+import type { KeyMaterial } from './oidc/keys.js';
+import { hmac } from './shared/ids.js';
+import { logger } from './shared/logger.js';
+import { createMailer, type Mailer } from './shared/mailer.js';
+
+export interface AppDeps {
+  config: Config;
+  ds: DataSource;
+  keys: KeyMaterial;
+  mailer?: Mailer;
+}
+
+export interface OneDoorApp {
+  app: Koa;
+  deps: HttpDeps;
+}
+
+/**
+ * Composes OneDoor: OneDoor's own pages (sign-in, sign-up, consent, account) in front, the
+ * oidc-provider mounted behind them at the issuer's root. Never listens: main.ts and the
+ * tests do that.
+ */
+export function createApp({ config, ds, keys, mailer }: AppDeps): OneDoorApp {
+  logger.level = config.logLevel;
+  const provider = createProvider({ config, ds, keys, pages: providerPages() });
+  const deps: HttpDeps = {
+    config, ds, keys, provider,
+    mailer: mailer ?? createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom }),
+    rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin },
+  };
+
+  const app = new Koa();
+  app.keys = keys.cookieKeys;
+  app.proxy = config.trustProxy;
+  const secure = !config.insecureTransport;
+
+  app.use(requestContext());
+  app.use(securityHeaders({ https: secure }));
+  app.use(locale({ secure }));
+  app.use(errorHandler());
+  app.use(staticAssets());
+
+  // OneDoor's pages: parsed bodies, CSRF tokens, per-IP limits on unsafe requests. Every
+  // other path belongs to the provider, which parses and protects its own endpoints.
+  const pages = new Router();
+  pages.use(homeRouter().routes(), interactionRouter(deps).routes(), accountRouter(deps).routes());
+  const pageRoutes = pages.routes();
+  const pagesLimiter = limitPerIp(createLimiter({ keyPrefix: 'pages', points: 120, durationSeconds: 60 }));
+  const parse = bodyParser({ enableTypes: ['form', 'json'], formLimit: '100kb', jsonLimit: '100kb' });
+  const csrfCheck = csrf({ secret: hmac(keys.cookieKeys[0]!, 'csrf'), secure });
+  app.use(async (ctx, next) => {
+    if (!/^\/(?:$|healthz$|interaction\/|account(?:\/|$))/.test(ctx.path)) return next();
+    await pagesLimiter(ctx, () => parse(ctx, () => csrfCheck(ctx, () => pageRoutes(ctx as never, async () => {}))));
+  });
+
+  app.use(mount(provider));
+  return { app, deps };
+}

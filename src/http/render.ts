@@ -1,0 +1,43 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta';
+import type { Context } from 'koa';
+import { LOCALES, type Locale, type Translate } from '../shared/i18n.js';
+
+const viewsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
+const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, defaultExtension: '.eta' });
+
+export interface PageState {
+  locale: Locale;
+  t: Translate;
+  csrf: string;
+}
+
+const LANGUAGE_LABELS: Record<Locale, string> = { en: 'English', es: 'Español' };
+
+/** Links that switch language on the current page (`?lang=`), for the header. */
+function languages(ctx: Context, current: Locale) {
+  return LOCALES.map((code) => {
+    const url = new URL(ctx.originalUrl, 'http://x');
+    url.searchParams.set('lang', code);
+    return { code, label: LANGUAGE_LABELS[code], current: code === current, href: `${url.pathname}${url.search}` };
+  });
+}
+
+/** Renders `views/pages/<page>.eta` inside the layout, in the request's language. */
+export function render(ctx: Context, page: string, data: Record<string, unknown> & { title: string }, status = 200): void {
+  const state = ctx.state as PageState;
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('cache-control', 'no-store');
+  ctx.body = eta.render(`pages/${page}`, {
+    ...data,
+    t: state.t,
+    locale: state.locale,
+    csrf: state.csrf ?? '',
+    languages: languages(ctx, state.locale),
+    scripts: data['scripts'] ?? [],
+  });
+}
+
+export const WEBAUTHN_SCRIPTS = ['/assets/vendor/simplewebauthn-browser.umd.min.js', '/assets/js/webauthn.js'];

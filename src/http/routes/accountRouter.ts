@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { disconnectAgency, listConnectedAgencies } from '../../accounts/connectedAgencies.js';
+import { countUnusedRecoveryCodes, issueRecoveryCodes } from '../../accounts/recoveryCodes.js';
+import { listEvents } from '../../audit/listEvents.js';
+import { recordEvent } from '../../audit/recordEvent.js';
+import { Account } from '../../../entities/index.js';
+import { endAllSessions, readSession, type SignedInSession } from '../../oidc/accountSessions.js';
+import { scopeDescriptionKey } from '../../oidc/claims.js';
+import { ACCOUNT_CLIENT_ID } from '../../oidc/createProvider.js';
+import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
+import { finishRegistration } from '../../passkeys/finishRegistration.js';
+import { addPasskey, listPasskeys, removePasskey, renamePasskey } from '../../passkeys/managePasskeys.js';
+import { startAuthentication } from '../../passkeys/startAuthentication.js';
+import { startRegistration } from '../../passkeys/startRegistration.js';
+import { clock } from '../../shared/clock.js';
+import { BadInput, NotFound } from '../../shared/errors.js';
+import { randomId } from '../../shared/ids.js';
+import type { HttpDeps } from '../deps.js';
+import { parseAuthenticationResponse, parseRegistrationResponse } from '../parseWebAuthnResponse.js';
+import { RedirectDone } from '../RedirectDone.js';
+import { render, WEBAUTHN_SCRIPTS } from '../render.js';
+
+const NOTICES = ['passkey_added', 'passkey_renamed', 'passkey_removed', 'agency_disconnected'];
+
+function body(ctx: Context): Record<string, unknown> {
+  return ((ctx.request as unknown as { body?: Record<string, unknown> }).body) ?? {};
+}
+
+function field(ctx: Context, name: string, max = 1024): string {
+  const v = body(ctx)[name];
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string' || v.length > max) throw new BadInput('bad_request', name);
+  return v;
+}
+
+/**
+ * The person's own account pages. They sign in through the provider as the first-party
+ * client `onedoor-account`, so the session here is the same one agencies rely on.
+ * Removing a passkey and replacing recovery codes need a fresh passkey confirmation.
+ */
+export function accountRouter(deps: HttpDeps): Router {
+  const { provider, ds, config, keys, rp } = deps;
+  const router = new Router({ prefix: '/account' });
+
+  async function requireSession(ctx: Context): Promise<SignedInSession> {
+    const session = await readSession({ provider, config, req: ctx.req, res: ctx.res, touch: true });
+    if (session) {
+      const account = await ds.getRepository(Account).findOneBy({ id: session.accountId });
+      if (account?.status === 'active') {
+        ctx.set('cache-control', 'no-store');
+        return session;
+      }
+    }
+    if (ctx.method === 'GET') {
+      ctx.status = 303;
+      ctx.redirect('/account/signin');
+      throw new RedirectDone();
+    }
+    throw new BadInput('sign_in_required');
+  }
+
+  function fmt(ctx: Context, d: Date | null): string {
+    if (!d) return ctx.state.t('common.never');
+    return `${new Intl.DateTimeFormat(ctx.state.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d)} UTC`;
+  }
+
+  router.get('/signin', async (ctx) => {
+    // The code is never redeemed: the account pages read the provider session directly.
+    const verifier = randomId(32);
+    const url = new URL(`${config.issuer}/auth`);
+    url.search = new URLSearchParams({
+      client_id: ACCOUNT_CLIENT_ID, response_type: 'code', scope: 'openid', redirect_uri: `${config.issuer}/account/callback`,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+      state: randomId(16), ui_locales: ctx.state.locale,
+    }).toString();
+    ctx.status = 303;
+    ctx.redirect(url.toString());
+  });
+
+  router.get('/callback', async (ctx) => {
+    ctx.status = 303;
+    ctx.redirect(ctx.query['error'] ? '/' : '/account');
+  });
+
+  router.get('/', async (ctx) => {
+    const session = await requireSession(ctx);
+    const account = await ds.getRepository(Account).findOneByOrFail({ id: session.accountId });
+    const t = ctx.state.t;
+    const [passkeys, codesLeft, agencies, events] = await Promise.all([
+      listPasskeys({ db: ds.manager, accountId: account.id }),
+      countUnusedRecoveryCodes({ db: ds.manager, accountId: account.id }),
+      listConnectedAgencies({ db: ds.manager, accountId: account.id, hiddenClientIds: [ACCOUNT_CLIENT_ID] }),
+      listEvents({ db: ds.manager, accountId: account.id, limit: 30 }),
+    ]);
+    const names = new Map(agencies.map((a) => [a.clientId, a.clientName]));
+    const notice = typeof ctx.query['notice'] === 'string' && NOTICES.includes(ctx.query['notice']) ? t(`account.notice.${ctx.query['notice']}`) : undefined;
+    const error = ctx.query['error'] === 'rename_invalid' ? t('account.rename_invalid') : undefined;
+    render(ctx, 'account', {
+      title: t('account.page_title'),
+      email: account.email,
+      notice, error,
+      passkeys: passkeys.map((p) => ({ ref: p.id, name: p.name, added: fmt(ctx, p.createdAt), lastUsed: fmt(ctx, p.lastUsedAt) })),
+      codesLeft,
+      agencies: agencies.map((a) => ({
+        ref: a.grantId, name: a.clientName,
+        receives: a.scopes.map((s) => { const k = scopeDescriptionKey(s); return k ? t(k) : s; }).join('; '),
+      })),
+      history: events.map((e) => {
+        const client = e.clientId ? (names.get(e.clientId) ?? e.clientId) : '';
+        const key = e.type === 'signed_in' && e.clientId && e.clientId !== ACCOUNT_CLIENT_ID ? 'history.signed_in_at' : `history.${e.type}`;
+        return { when: fmt(ctx, e.at), what: t(key, { ...e.details, client, defaultValue: e.type }) };
+      }),
+      signOutUrl: `/session/end?client_id=${ACCOUNT_CLIENT_ID}&post_logout_redirect_uri=${encodeURIComponent(`${config.issuer}/`)}`,
+    });
+  });
+
+  // ---- add a passkey ---------------------------------------------------------------------
+  const createPage = (ctx: Context, extra: Record<string, unknown> = {}, status = 200) => render(ctx, 'passkey-create', {
+    title: ctx.state.t('passkey.add_title'), heading: ctx.state.t('passkey.add_title'), scripts: WEBAUTHN_SCRIPTS,
+    actions: { submit: '/account/passkeys', options: '/account/passkeys/options', cancel: '/account' }, ...extra,
+  }, status);
+
+  router.get('/passkeys/new', async (ctx) => {
+    await requireSession(ctx);
+    createPage(ctx);
+  });
+
+  router.post('/passkeys/options', async (ctx) => {
+    const session = await requireSession(ctx);
+    const account = await ds.getRepository(Account).findOneByOrFail({ id: session.accountId });
+    ctx.body = await startRegistration({ db: ds.manager, rp, bindingId: session.uid, accountId: account.id, userName: account.email, userDisplayName: account.email });
+  });
+
+  router.post('/passkeys', async (ctx) => {
+    const session = await requireSession(ctx);
+    const response = parseRegistrationResponse(field(ctx, 'response', 65536));
+    const name = field(ctx, 'name', 200).trim().slice(0, 64) || ctx.state.t('passkey.default_name', { date: clock.now().toISOString().slice(0, 10) });
+    const reg = response ? await finishRegistration({ db: ds.manager, rp, bindingId: session.uid, response, name }) : undefined;
+    if (!reg?.ok || reg.accountId !== session.accountId) return createPage(ctx, { error: ctx.state.t('passkey.failed') }, 400);
+    await ds.transaction((db) => addPasskey({ db, passkey: reg.passkey }));
+    ctx.status = 303;
+    ctx.redirect('/account?notice=passkey_added');
+  });
+
+  router.post('/passkeys/:id/rename', async (ctx) => {
+    const session = await requireSession(ctx);
+    const result = await renamePasskey({ db: ds.manager, accountId: session.accountId, passkeyId: String(ctx.params['id']), name: field(ctx, 'name', 200) });
+    if (!result.ok && result.reason === 'not_found') throw new NotFound();
+    ctx.status = 303;
+    ctx.redirect(result.ok ? '/account?notice=passkey_renamed' : '/account?error=rename_invalid');
+  });
+
+  // ---- actions that need a fresh passkey confirmation ------------------------------------
+  router.post('/reauth/options', async (ctx) => {
+    const session = await requireSession(ctx);
+    ctx.body = await startAuthentication({ db: ds.manager, rp, bindingId: session.uid, accountId: session.accountId });
+  });
+
+  async function reauthenticated(ctx: Context, session: SignedInSession): Promise<boolean> {
+    const response = parseAuthenticationResponse(field(ctx, 'response', 65536));
+    if (!response) return false;
+    const result = await finishAuthentication({ db: ds.manager, rp, bindingId: session.uid, response });
+    return result.ok && result.accountId === session.accountId;
+  }
+
+  const reauthPage = (ctx: Context, lead: string, submit: string, error?: string) => render(ctx, 'reauth', {
+    title: ctx.state.t('reauth.title'), lead, scripts: WEBAUTHN_SCRIPTS, error,
+    actions: { submit, options: '/account/reauth/options' },
+  }, error ? 400 : 200);
+
+  async function ownPasskeyName(accountId: string, id: string): Promise<string> {
+    const mine = await listPasskeys({ db: ds.manager, accountId });
+    const p = mine.find((x) => x.id === id);
+    if (!p) throw new NotFound();
+    return p.name;
+  }
+
+  router.get('/passkeys/:id/remove', async (ctx) => {
+    const session = await requireSession(ctx);
+    const id = String(ctx.params['id']);
+    const name = await ownPasskeyName(session.accountId, id);
+    reauthPage(ctx, ctx.state.t('reauth.remove_passkey', { name }), `/account/passkeys/${encodeURIComponent(id)}/remove`);
+  });
+
+  router.post('/passkeys/:id/remove', async (ctx) => {
+    const session = await requireSession(ctx);
+    const id = String(ctx.params['id']);
+    const name = await ownPasskeyName(session.accountId, id);
+    if (!(await reauthenticated(ctx, session))) {
+      return reauthPage(ctx, ctx.state.t('reauth.remove_passkey', { name }), `/account/passkeys/${encodeURIComponent(id)}/remove`, ctx.state.t('reauth.failed'));
+    }
+    const result = await ds.transaction((db) => removePasskey({ db, accountId: session.accountId, passkeyId: id }));
+    if (!result.ok) throw new BadInput(result.reason === 'last_passkey' ? 'forbidden' : 'not_found');
+    ctx.status = 303;
+    ctx.redirect('/account?notice=passkey_removed');
+  });
+
+  router.get('/recovery-codes/new', async (ctx) => {
+    await requireSession(ctx);
+    reauthPage(ctx, ctx.state.t('reauth.regenerate_codes'), '/account/recovery-codes');
+  });
+
+  router.post('/recovery-codes', async (ctx) => {
+    const session = await requireSession(ctx);
+    if (!(await reauthenticated(ctx, session))) {
+      return reauthPage(ctx, ctx.state.t('reauth.regenerate_codes'), '/account/recovery-codes', ctx.state.t('reauth.failed'));
+    }
+    const codes = await ds.transaction(async (db) => {
+      const issued = await issueRecoveryCodes({ db, pepper: keys.secrets.pepper, accountId: session.accountId });
+      await recordEvent({ db, accountId: session.accountId, type: 'recovery_codes_regenerated' });
+      return issued;
+    });
+    render(ctx, 'recovery-codes', { title: ctx.state.t('codes.title'), codes, continueUrl: '/account' });
+  });
+
+  // ---- agencies and sessions -------------------------------------------------------------
+  router.post('/agencies/:grantId/disconnect', async (ctx) => {
+    const session = await requireSession(ctx);
+    const ok = await ds.transaction((db) => disconnectAgency({ db, accountId: session.accountId, grantId: String(ctx.params['grantId']) }));
+    if (!ok) throw new NotFound();
+    ctx.status = 303;
+    ctx.redirect('/account?notice=agency_disconnected');
+  });
+
+  router.post('/sign-out-everywhere', async (ctx) => {
+    const session = await requireSession(ctx);
+    await endAllSessions({ provider, ds, accountId: session.accountId });
+    await recordEvent({ db: ds.manager, accountId: session.accountId, type: 'signed_out_everywhere' });
+    ctx.status = 303;
+    ctx.redirect('/');
+  });
+
+  return router;
+}

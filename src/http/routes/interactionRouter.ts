@@ -1,0 +1,331 @@
+import { randomUUID } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { InteractionResults } from 'oidc-provider';
+import { confirmEmailCode, confirmedEmailFor } from '../../accounts/confirmEmailCode.js';
+import { createAccount } from '../../accounts/createAccount.js';
+import { normalizeEmail } from '../../accounts/normalizeEmail.js';
+import { redeemRecoveryCode } from '../../accounts/recoveryCodes.js';
+import { startEmailConfirmation } from '../../accounts/startEmailConfirmation.js';
+import { recordEvent } from '../../audit/recordEvent.js';
+import { type AchievedAssurance, chooseAcr } from '../../oidc/acr.js';
+import { scopeDescriptionKey } from '../../oidc/claims.js';
+import { Account, type Passkey } from '../../../entities/index.js';
+import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
+import { finishRegistration } from '../../passkeys/finishRegistration.js';
+import { addPasskey } from '../../passkeys/managePasskeys.js';
+import { startAuthentication } from '../../passkeys/startAuthentication.js';
+import { startRegistration } from '../../passkeys/startRegistration.js';
+import { AppError, BadInput, NotFound } from '../../shared/errors.js';
+import { clock } from '../../shared/clock.js';
+import type { HttpDeps } from '../deps.js';
+import { applyUiLocales } from '../middleware/locale.js';
+import { createLimiter } from '../middleware/rateLimit.js';
+import { parseAuthenticationResponse, parseRegistrationResponse } from '../parseWebAuthnResponse.js';
+import { RedirectDone } from '../RedirectDone.js';
+import { render, WEBAUTHN_SCRIPTS } from '../render.js';
+
+type Details = Awaited<ReturnType<HttpDeps['provider']['interactionDetails']>>;
+
+/** Assurance reached by a passkey with user verification: synced ones count at most AAL2. */
+export function passkeyAssurance(passkey: Pick<Passkey, 'backupEligible'>): AchievedAssurance {
+  return { ial: 1, aal: passkey.backupEligible ? 2 : 3, phishingResistant: true };
+}
+
+export function passkeyAmr(passkey: Pick<Passkey, 'backupEligible'>): string[] {
+  return ['pop', passkey.backupEligible ? 'swk' : 'hwk', 'user'];
+}
+
+function body(ctx: Context): Record<string, unknown> {
+  return ((ctx.request as unknown as { body?: Record<string, unknown> }).body) ?? {};
+}
+
+function field(ctx: Context, name: string, max = 1024): string {
+  const v = body(ctx)[name];
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string' || v.length > max) throw new BadInput('bad_request', name);
+  return v;
+}
+
+/**
+ * Sign-in, sign-up, recovery and consent inside an authorization request (one oidc-provider
+ * interaction). Every step checks that the interaction named in the URL is the one bound to
+ * this browser's interaction cookie.
+ */
+export function interactionRouter(deps: HttpDeps): Router {
+  const { provider, ds, config, keys, mailer, rp } = deps;
+  const router = new Router({ prefix: '/interaction/:uid' });
+  const emailLimiter = createLimiter({ keyPrefix: 'signup-mail', points: 10, durationSeconds: 3600 });
+  const signInLimiter = createLimiter({ keyPrefix: 'sign-in', points: 30, durationSeconds: 300 });
+
+  async function details(ctx: Context, expectPrompt?: string): Promise<Details> {
+    const d = await provider.interactionDetails(ctx.req, ctx.res);
+    if (d.uid !== ctx.params['uid']) throw new AppError('session_expired', { status: 400 });
+    if (expectPrompt && d.prompt.name !== expectPrompt) throw new AppError('session_expired', { status: 400 });
+    applyUiLocales(ctx, d.params['ui_locales']);
+    return d;
+  }
+
+  async function clientName(d: Details): Promise<string> {
+    const client = await provider.Client.find(String(d.params['client_id']));
+    return client?.clientName ?? String(d.params['client_id']);
+  }
+
+  const paths = (uid: string) => ({
+    self: `/interaction/${uid}`,
+    options: `/interaction/${uid}/passkey/options`,
+    passkey: `/interaction/${uid}/passkey`,
+    signup: `/interaction/${uid}/signup`,
+    signupCode: `/interaction/${uid}/signup/code`,
+    signupPasskey: `/interaction/${uid}/signup/passkey`,
+    recovery: `/interaction/${uid}/recovery`,
+    recoveryPasskey: `/interaction/${uid}/recovery/passkey`,
+    consent: `/interaction/${uid}/consent`,
+    abort: `/interaction/${uid}/abort`,
+  });
+
+  async function finishWith(ctx: Context, result: InteractionResults, merge = false): Promise<void> {
+    const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+    ctx.status = 303;
+    ctx.redirect(to);
+  }
+
+  async function completeLogin(ctx: Context, d: Details, accountId: string, amr: string[], achieved: AchievedAssurance): Promise<void> {
+    const clientId = String(d.params['client_id']);
+    await recordEvent({ db: ds.manager, accountId, type: 'signed_in', clientId, details: { method: amr.includes('otp') ? 'recovery_code' : 'passkey' } });
+    await finishWith(ctx, {
+      login: { accountId, amr, acr: chooseAcr(d.params['acr_values'] as string | undefined, achieved), remember: false, ts: clock.epoch() },
+    });
+  }
+
+  function renderLogin(ctx: Context, d: Details, name: string, extra: Record<string, unknown> = {}, status = 200): void {
+    const p = paths(d.uid);
+    render(ctx, 'login', {
+      title: ctx.state.t('login.title'), clientName: name, scripts: WEBAUTHN_SCRIPTS,
+      actions: { options: p.options, passkey: p.passkey, signup: p.signup, recovery: p.recovery, abort: p.abort }, ...extra,
+    }, status);
+  }
+
+  router.get('/', async (ctx) => {
+    const d = await details(ctx);
+    const name = await clientName(d);
+    if (d.prompt.name === 'login') {
+      const hint = typeof d.params['login_hint'] === 'string' ? normalizeEmail(d.params['login_hint']) : undefined;
+      return renderLogin(ctx, d, name, { email: hint });
+    }
+    if (d.prompt.name === 'consent') {
+      const det = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+      const t = ctx.state.t;
+      const items = [
+        ...(det.missingOIDCScope ?? []).map((s) => { const k = scopeDescriptionKey(s); return k ? t(k) : s; }),
+        ...(det.missingOIDCClaims ?? []).map((c) => t('consent.claim', { claim: c })),
+      ];
+      const p = paths(d.uid);
+      return render(ctx, 'consent', { title: t('consent.title', { client: name }), clientName: name, items, actions: { confirm: p.consent, abort: p.abort } });
+    }
+    throw new NotFound();
+  });
+
+  // ---- passkey sign-in -------------------------------------------------------------------
+  router.post('/passkey/options', async (ctx) => {
+    const d = await details(ctx, 'login');
+    await signInLimiter.consume(ctx.ip);
+    const email = normalizeEmail(field(ctx, 'email', 254));
+    const account = email ? await ds.getRepository(Account).findOneBy({ email }) : null;
+    ctx.set('cache-control', 'no-store');
+    // Unknown addresses get the same discoverable-credential options as an empty field.
+    ctx.body = await startAuthentication({ db: ds.manager, rp, bindingId: d.uid, accountId: account?.id });
+  });
+
+  router.post('/passkey', async (ctx) => {
+    const d = await details(ctx, 'login');
+    await signInLimiter.consume(ctx.ip);
+    const name = await clientName(d);
+    const email = normalizeEmail(field(ctx, 'email', 254));
+    const response = parseAuthenticationResponse(field(ctx, 'response', 65536));
+    if (!response) return renderLogin(ctx, d, name, { email, error: ctx.state.t('login.needs_passkey') }, 400);
+    const result = await finishAuthentication({ db: ds.manager, rp, bindingId: d.uid, response });
+    if (!result.ok) {
+      if (result.accountId) await recordEvent({ db: ds.manager, accountId: result.accountId, type: 'sign_in_failed', clientId: String(d.params['client_id']) });
+      const key = result.reason === 'locked' ? 'login.locked' : 'login.failed';
+      return renderLogin(ctx, d, name, { email, error: ctx.state.t(key) }, 400);
+    }
+    await completeLogin(ctx, d, result.accountId, passkeyAmr(result.passkey), passkeyAssurance(result.passkey));
+  });
+
+  // ---- sign-up: email → code → passkey → recovery codes ----------------------------------
+  router.get('/signup', async (ctx) => {
+    const d = await details(ctx, 'login');
+    const p = paths(d.uid);
+    render(ctx, 'signup-email', { title: ctx.state.t('signup.email_title'), actions: { submit: p.signup, back: p.self } });
+  });
+
+  router.post('/signup', async (ctx) => {
+    const d = await details(ctx, 'login');
+    const p = paths(d.uid);
+    const raw = field(ctx, 'email', 320);
+    const email = normalizeEmail(raw);
+    if (!email) {
+      return render(ctx, 'signup-email', { title: ctx.state.t('signup.email_title'), actions: { submit: p.signup, back: p.self }, error: ctx.state.t('signup.invalid_email'), email: raw.slice(0, 254) }, 400);
+    }
+    await emailLimiter.consume(ctx.ip);
+    await emailLimiter.consume(`email:${email}`);
+    await startEmailConfirmation({ db: ds.manager, mailer, t: ctx.state.t, pepper: keys.secrets.pepper, bindingId: d.uid, email, signInUrl: `${config.issuer}/account` });
+    ctx.status = 303;
+    ctx.redirect(p.signupCode);
+  });
+
+  router.get('/signup/code', async (ctx) => {
+    const d = await details(ctx, 'login');
+    const p = paths(d.uid);
+    render(ctx, 'signup-code', { title: ctx.state.t('signup.code_title'), actions: { submit: p.signupCode, restart: p.signup } });
+  });
+
+  router.post('/signup/code', async (ctx) => {
+    const d = await details(ctx, 'login');
+    const p = paths(d.uid);
+    await signInLimiter.consume(ctx.ip);
+    const result = await confirmEmailCode({ db: ds.manager, pepper: keys.secrets.pepper, bindingId: d.uid, code: field(ctx, 'code', 32) });
+    if (!result.ok) {
+      const key = { invalid: 'signup.code_invalid', expired: 'signup.code_expired', too_many_attempts: 'signup.code_too_many', no_pending: 'signup.code_missing' }[result.reason];
+      return render(ctx, 'signup-code', { title: ctx.state.t('signup.code_title'), actions: { submit: p.signupCode, restart: p.signup }, error: ctx.state.t(key) }, 400);
+    }
+    ctx.status = 303;
+    ctx.redirect(p.signupPasskey);
+  });
+
+  async function requireConfirmedEmail(ctx: Context, d: Details): Promise<string> {
+    const email = await confirmedEmailFor({ db: ds.manager, bindingId: d.uid });
+    if (!email) {
+      ctx.status = 303;
+      ctx.redirect(paths(d.uid).signup);
+      throw new RedirectDone();
+    }
+    return email;
+  }
+
+  function renderCreatePasskey(ctx: Context, heading: string, actions: { submit: string; options: string; cancel?: string }, extra: Record<string, unknown> = {}, status = 200) {
+    render(ctx, 'passkey-create', { title: heading, heading, actions, scripts: WEBAUTHN_SCRIPTS, ...extra }, status);
+  }
+
+  router.get('/signup/passkey', async (ctx) => {
+    const d = await details(ctx, 'login');
+    await requireConfirmedEmail(ctx, d);
+    const p = paths(d.uid);
+    renderCreatePasskey(ctx, ctx.state.t('signup.passkey_title'), { submit: p.signupPasskey, options: `${p.signupPasskey}/options` });
+  });
+
+  router.post('/signup/passkey/options', async (ctx) => {
+    const d = await details(ctx, 'login');
+    const email = await requireConfirmedEmail(ctx, d);
+    ctx.set('cache-control', 'no-store');
+    ctx.body = await startRegistration({ db: ds.manager, rp, bindingId: d.uid, accountId: randomUUID(), userName: email, userDisplayName: email });
+  });
+
+  router.post('/signup/passkey', async (ctx) => {
+    const d = await details(ctx, 'login');
+    const email = await requireConfirmedEmail(ctx, d);
+    const p = paths(d.uid);
+    const again = (error: string) => renderCreatePasskey(ctx, ctx.state.t('signup.passkey_title'), { submit: p.signupPasskey, options: `${p.signupPasskey}/options` }, { error }, 400);
+    const response = parseRegistrationResponse(field(ctx, 'response', 65536));
+    if (!response) return again(ctx.state.t('passkey.failed'));
+    const name = passkeyName(ctx, field(ctx, 'name', 200));
+    const reg = await finishRegistration({ db: ds.manager, rp, bindingId: d.uid, response, name });
+    if (!reg.ok) return again(ctx.state.t('passkey.failed'));
+    const created = await ds.transaction((db) => createAccount({ db, pepper: keys.secrets.pepper, email, passkey: reg.passkey, locale: ctx.state.locale }));
+    if (!created.ok) return again(ctx.state.t('signup.email_taken'));
+    await recordEvent({ db: ds.manager, accountId: created.account.id, type: 'email_confirmed' });
+    // The sign-in is recorded in the interaction now; "continue" resumes the authorization.
+    const login = { accountId: created.account.id, amr: passkeyAmr(reg.passkey), acr: chooseAcr(d.params['acr_values'] as string | undefined, passkeyAssurance(reg.passkey)), remember: false, ts: clock.epoch() };
+    const continueUrl = await provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+    await recordEvent({ db: ds.manager, accountId: created.account.id, type: 'signed_in', clientId: String(d.params['client_id']), details: { method: 'passkey' } });
+    render(ctx, 'recovery-codes', { title: ctx.state.t('codes.title'), codes: created.recoveryCodes, continueUrl });
+  });
+
+  // ---- recovery code, then a new passkey ------------------------------------------------
+  router.get('/recovery', async (ctx) => {
+    const d = await details(ctx, 'login');
+    const p = paths(d.uid);
+    render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), actions: { submit: p.recovery, back: p.self } });
+  });
+
+  router.post('/recovery', async (ctx) => {
+    const d = await details(ctx, 'login');
+    const p = paths(d.uid);
+    await signInLimiter.consume(ctx.ip);
+    const rawEmail = field(ctx, 'email', 320);
+    const email = normalizeEmail(rawEmail);
+    const code = field(ctx, 'code', 64);
+    const result = email ? await redeemRecoveryCode({ db: ds.manager, pepper: keys.secrets.pepper, email, code }) : { ok: false as const, reason: 'invalid' as const };
+    if (!result.ok) {
+      return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error: ctx.state.t(result.reason === 'locked' ? 'recovery.locked' : 'recovery.failed') }, 400);
+    }
+    await provider.interactionResult(ctx.req, ctx.res, { recovery: { accountId: result.accountId } } as InteractionResults, { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(p.recoveryPasskey);
+  });
+
+  function recoveredAccount(d: Details): string {
+    const id = (d.result as { recovery?: { accountId?: string } } | undefined)?.recovery?.accountId;
+    if (!id) throw new AppError('session_expired', { status: 400 });
+    return id;
+  }
+
+  router.get('/recovery/passkey', async (ctx) => {
+    const d = await details(ctx, 'login');
+    recoveredAccount(d);
+    const p = paths(d.uid);
+    renderCreatePasskey(ctx, ctx.state.t('passkey.recovery_title'), { submit: p.recoveryPasskey, options: `${p.recoveryPasskey}/options` });
+  });
+
+  router.post('/recovery/passkey/options', async (ctx) => {
+    const d = await details(ctx, 'login');
+    const accountId = recoveredAccount(d);
+    const account = await ds.getRepository(Account).findOneByOrFail({ id: accountId });
+    ctx.set('cache-control', 'no-store');
+    ctx.body = await startRegistration({ db: ds.manager, rp, bindingId: d.uid, accountId, userName: account.email, userDisplayName: account.email });
+  });
+
+  router.post('/recovery/passkey', async (ctx) => {
+    const d = await details(ctx, 'login');
+    const accountId = recoveredAccount(d);
+    const p = paths(d.uid);
+    const again = () => renderCreatePasskey(ctx, ctx.state.t('passkey.recovery_title'), { submit: p.recoveryPasskey, options: `${p.recoveryPasskey}/options` }, { error: ctx.state.t('passkey.failed') }, 400);
+    const response = parseRegistrationResponse(field(ctx, 'response', 65536));
+    if (!response) return again();
+    const reg = await finishRegistration({ db: ds.manager, rp, bindingId: d.uid, response, name: passkeyName(ctx, field(ctx, 'name', 200)) });
+    if (!reg.ok || reg.accountId !== accountId) return again();
+    await ds.transaction((db) => addPasskey({ db, passkey: reg.passkey }));
+    // A recovery code is a single-factor look-up secret: the session counts as AAL1.
+    await completeLogin(ctx, d, accountId, ['otp'], { ial: 1, aal: 1, phishingResistant: false });
+  });
+
+  // ---- consent ---------------------------------------------------------------------------
+  router.post('/consent', async (ctx) => {
+    const d = await details(ctx, 'consent');
+    const accountId = d.session?.accountId;
+    if (!accountId) throw new AppError('session_expired', { status: 400 });
+    const clientId = String(d.params['client_id']);
+    const det = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    const grant = d.grantId ? await provider.Grant.find(d.grantId) : new provider.Grant({ accountId, clientId });
+    if (!grant) throw new AppError('session_expired', { status: 400 });
+    if (det.missingOIDCScope) grant.addOIDCScope(det.missingOIDCScope.join(' '));
+    if (det.missingOIDCClaims) grant.addOIDCClaims(det.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(det.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId = await grant.save();
+    await recordEvent({ db: ds.manager, accountId, type: 'consent_granted', clientId, details: { scopes: (det.missingOIDCScope ?? []).join(' ') } });
+    await finishWith(ctx, { consent: d.grantId ? {} : { grantId } }, true);
+  });
+
+  router.post('/abort', async (ctx) => {
+    await details(ctx);
+    await finishWith(ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' });
+  });
+
+  return router;
+}
+
+function passkeyName(ctx: Context, raw: string): string {
+  const name = raw.trim().slice(0, 64);
+  return name || ctx.state.t('passkey.default_name', { date: clock.now().toISOString().slice(0, 10) });
+}

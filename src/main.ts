@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config/loadConfig.js';
+import { purgeExpiredPayloads } from './oidc/createAdapter.js';
+import { loadOrCreateKeys } from './oidc/keys.js';
+import { logger } from './shared/logger.js';
+import { createDataSource } from '../ormconfig.js';
+
+/** Process entry: configuration, database (migrated), keys, listen, graceful shutdown. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  logger.level = config.logLevel;
+  const ds = createDataSource(config.database);
+  await ds.initialize();
+  const ran = await ds.runMigrations({ transaction: 'each' });
+  if (ran.length) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
+  const keys = await loadOrCreateKeys(config.keysDir, { onCreate: (m) => logger.warn(m) });
+  const { app } = createApp({ config, ds, keys });
+
+  const server = app.listen(config.port, () => {
+    logger.info({ issuer: config.issuer, port: config.port, database: config.database.type }, 'OneDoor is listening');
+    process.stdout.write(`OneDoor is running at ${config.issuer} (discovery: ${config.issuer}/.well-known/openid-configuration)\n`);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  const purge = setInterval(() => {
+    purgeExpiredPayloads(ds).catch((err: Error) => logger.warn({ error: err.name }, 'purge of expired protocol artifacts failed'));
+  }, 5 * 60 * 1000);
+  purge.unref();
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    clearInterval(purge);
+    server.close(() => {
+      ds.destroy().finally(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`OneDoor cannot start: ${err.message}\n`);
+  } else {
+    process.stderr.write(`OneDoor cannot start: ${(err as Error)?.message ?? String(err)}\n`);
+  }
+  process.exit(1);
+});

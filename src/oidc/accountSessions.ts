@@ -1,0 +1,52 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import type { DataSource } from 'typeorm';
+import { OidcPayload } from '../../entities/index.js';
+import type { Config } from '../config/loadConfig.js';
+import { logger } from '../shared/logger.js';
+
+export interface SignedInSession {
+  uid: string;
+  accountId: string;
+  loginTs: number;
+  amr: string[];
+}
+
+/**
+ * OneDoor's own pages share the provider's session: the person signed in at /account is the
+ * one agencies see. This reads it (and slides its idle timeout) outside the provider's routes.
+ */
+export async function readSession(opts: { provider: Provider; config: Config; req: IncomingMessage; res: ServerResponse; touch?: boolean }): Promise<SignedInSession | undefined> {
+  const pctx = opts.provider.createContext(opts.req, opts.res);
+  const session = await opts.provider.Session.get(pctx as never);
+  if (!session.accountId || !session.loginTs) return undefined;
+  if (session.past(opts.config.session.maxSeconds)) return undefined;
+  if (opts.touch) {
+    const left = session.loginTs + opts.config.session.maxSeconds - Math.floor(Date.now() / 1000);
+    await session.save(Math.max(1, Math.min(opts.config.session.idleSeconds, left)));
+  }
+  return { uid: session.uid, accountId: session.accountId, loginTs: session.loginTs, amr: (session.amr as string[] | undefined) ?? [] };
+}
+
+/**
+ * Ends every session of an account (all devices), telling each agency that registered a
+ * back-channel logout URI (OpenID Connect Back-Channel Logout 1.0 §2.5).
+ */
+export async function endAllSessions(opts: { provider: Provider; ds: DataSource; accountId: string }): Promise<number> {
+  const repo = opts.ds.getRepository(OidcPayload);
+  const rows = await repo.findBy({ model: 'Session', accountId: opts.accountId });
+  const notices: Array<Promise<void>> = [];
+  for (const row of rows) {
+    const payload = JSON.parse(row.payload) as { authorizations?: Record<string, { sid?: string }> };
+    for (const [clientId, auth] of Object.entries(payload.authorizations ?? {})) {
+      notices.push((async () => {
+        const client = await opts.provider.Client.find(clientId);
+        if (!client?.backchannelLogoutUri || !auth.sid) return;
+        await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }).backchannelLogout(opts.accountId, auth.sid);
+      })().catch((err: Error) => { logger.warn({ clientId, error: err.name }, 'back-channel logout failed'); }));
+    }
+  }
+  await repo.delete({ model: 'Session', accountId: opts.accountId });
+  await Promise.all(notices);
+  return rows.length;
+}

@@ -1,0 +1,86 @@
+import { expect } from '@jest/globals';
+import { Agent } from './agent.js';
+import type { SoftAuthenticator } from './softAuthenticator.js';
+import { latestMail, type TestServer } from './testServer.js';
+
+/** The interaction uid from a /interaction/<uid> URL. */
+export function interactionUid(url: string): string {
+  const m = new URL(url).pathname.match(/^\/interaction\/([^/]+)/);
+  if (!m) throw new Error(`not an interaction URL: ${url}`);
+  return m[1]!;
+}
+
+/** The code a confirmation mail carries (first run of 6 digits in the subject). */
+export function codeFromMail(mail: string): string {
+  const subject = mail.split('\n').find((l) => l.startsWith('Subject:')) ?? '';
+  const m = subject.match(/(\d{6})/);
+  if (!m) throw new Error('no code in the mail subject');
+  return m[1]!;
+}
+
+/** Follows an authorization URL to the interaction page it leads to. */
+export async function openAuthorization(agent: Agent, server: TestServer, authUrl: string): Promise<string> {
+  const { url, res } = await agent.follow(authUrl, server.url);
+  expect(res.status).toBe(200);
+  await agent.page(url);
+  return url;
+}
+
+/** Agrees on the consent page if shown and returns the URL the browser lands on at the agency. */
+export async function finishAtAgency(agent: Agent, server: TestServer, next: string): Promise<string> {
+  let { url } = await agent.follow(next, server.url);
+  if (url.startsWith(`${server.url}/interaction/`)) {
+    const page = await agent.page(url);
+    expect(page.html).toContain('consent');
+    const uid = interactionUid(url);
+    const res = await agent.request(`${server.url}/interaction/${uid}/consent`, { method: 'POST', form: {} });
+    expect(res.status).toBe(303);
+    ({ url } = await agent.follow(new URL(res.headers.get('location')!, server.url).toString(), server.url));
+  }
+  return url;
+}
+
+/** A new person signs up inside an authorization request; returns where they land and their codes. */
+export async function signUp(opts: { server: TestServer; authenticator: SoftAuthenticator; authUrl: string; email: string; agent?: Agent }): Promise<{ agent: Agent; landing: string; recoveryCodes: string[] }> {
+  const { server, authenticator } = opts;
+  const agent = opts.agent ?? new Agent();
+  const interactionUrl = await openAuthorization(agent, server, opts.authUrl);
+  const uid = interactionUid(interactionUrl);
+  const base = `${server.url}/interaction/${uid}`;
+  await agent.page(`${base}/signup`);
+  let res = await agent.request(`${base}/signup`, { method: 'POST', form: { email: opts.email } });
+  expect(res.status).toBe(303);
+  await agent.page(`${base}/signup/code`);
+  res = await agent.request(`${base}/signup/code`, { method: 'POST', form: { code: codeFromMail(latestMail(server.outboxDir)) } });
+  expect(res.status).toBe(303);
+  await agent.page(`${base}/signup/passkey`);
+  res = await agent.request(`${base}/signup/passkey/options`, { method: 'POST', json: {} });
+  expect(res.status).toBe(200);
+  const options = await res.json();
+  const credential = authenticator.createCredential({ options });
+  const page = await agent.request(`${base}/signup/passkey`, { method: 'POST', form: { response: JSON.stringify(credential), name: 'Test key' } });
+  const html = await page.text();
+  expect(page.status).toBe(200);
+  const recoveryCodes = [...html.matchAll(/<li><code>([0-9A-Z-]+)<\/code><\/li>/g)].map((m) => m[1]!);
+  const next = html.match(/<a class="usa-button" href="([^"]+)">/)![1]!.replace(/&amp;/g, '&');
+  const landing = await finishAtAgency(agent, server, new URL(next, server.url).toString());
+  return { agent, landing, recoveryCodes };
+}
+
+/** Signs in with a passkey inside an authorization request; returns where the browser lands. */
+export async function signIn(opts: { server: TestServer; authenticator: SoftAuthenticator; authUrl: string; agent?: Agent; email?: string }): Promise<{ agent: Agent; landing: string }> {
+  const { server, authenticator } = opts;
+  const agent = opts.agent ?? new Agent();
+  const first = await agent.follow(opts.authUrl, server.url);
+  if (!first.url.startsWith(`${server.url}/interaction/`)) return { agent, landing: first.url };
+  const page = await agent.page(first.url);
+  if (!page.html.includes('data-webauthn="authenticate"')) return { agent, landing: await finishAtAgency(agent, server, first.url) };
+  const base = `${server.url}/interaction/${interactionUid(first.url)}`;
+  const res = await agent.request(`${base}/passkey/options`, { method: 'POST', json: { email: opts.email ?? '' } });
+  expect(res.status).toBe(200);
+  const assertion = authenticator.getAssertion({ options: await res.json() });
+  const done = await agent.request(`${base}/passkey`, { method: 'POST', form: { response: JSON.stringify(assertion), email: opts.email ?? '' } });
+  expect(done.status).toBe(303);
+  const landing = await finishAtAgency(agent, server, new URL(done.headers.get('location')!, server.url).toString());
+  return { agent, landing };
+}
