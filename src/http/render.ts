@@ -1,10 +1,8 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
+import { viewsDir } from '../shared/paths.js';
 import { LOCALES, type Locale, type Translate } from '../shared/i18n.js';
 
-const viewsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
 const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, defaultExtension: '.eta' });
 
 export interface PageState {

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot as root } from '../shared/paths.js';
 import type { Context, Next } from 'koa';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const modules = path.join(root, 'node_modules');
 const uswdsDist = path.join(modules, '@uswds/uswds/dist');
 const webauthnBundle = path.join(modules, '@simplewebauthn/browser/dist/bundle/index.umd.min.js');

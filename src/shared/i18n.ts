@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { viewsDir } from './paths.js';
 import i18next, { type TFunction } from 'i18next';
 
 /**
@@ -11,7 +11,7 @@ export const LOCALES = ['en', 'es'] as const;
 export type Locale = (typeof LOCALES)[number];
 export const DEFAULT_LOCALE: Locale = 'en';
 
-const localesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views/locales');
+const localesDir = path.join(viewsDir, 'locales');
 
 const instance = i18next.createInstance();
 await instance.init({

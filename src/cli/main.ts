@@ -1,0 +1,172 @@
+import { parseArgs } from 'node:util';
+import { type Config, ConfigError, loadConfig } from '../config/loadConfig.js';
+import { CliError, UsageError } from './CliError.js';
+
+/**
+ * `onedoor`, the operator command. Exit codes: 0 done, 1 the command failed (one line on
+ * stderr, no stack trace), 2 the command line is wrong. Configuration comes from the
+ * environment through loadConfig(), as for the server.
+ */
+
+interface Run {
+  config: Config;
+  args: string[];
+  flags: { json: boolean; replace: boolean };
+  notice: (message: string) => void;
+}
+
+interface CommandSpec {
+  usage: string;
+  summary: string;
+  args: number;
+  flags: Array<'json' | 'replace'>;
+  run(r: Run): Promise<string>;
+}
+
+// Command modules load lazily: `--help` and the key commands stay quick, and a bad
+// DATABASE_URL surfaces as a one-line error rather than at import time.
+const COMMANDS: Record<string, CommandSpec> = {
+  'clients add': {
+    usage: 'clients add FILE.json [--replace]',
+    summary: 'register an agency from a client file ("-" reads stdin)',
+    args: 1,
+    flags: ['replace'],
+    run: async ({ config, args, flags, notice }) => (await import('./addClient.js')).addClient({ config, file: args[0]!, replace: flags.replace, notice }),
+  },
+  'clients list': {
+    usage: 'clients list [--json]',
+    summary: 'list registered agencies',
+    args: 0,
+    flags: ['json'],
+    run: async ({ config, flags }) => (await import('./listClients.js')).listClients({ config, json: flags.json }),
+  },
+  'clients remove': {
+    usage: 'clients remove CLIENT_ID',
+    summary: 'remove an agency; its tokens stop working',
+    args: 1,
+    flags: [],
+    run: async ({ config, args }) => (await import('./removeClient.js')).removeClient({ config, clientId: args[0]! }),
+  },
+  'keys rotate': {
+    usage: 'keys rotate',
+    summary: 'add a new signing key per algorithm (printed); old keys stay published',
+    args: 0,
+    flags: [],
+    run: async ({ config }) => (await import('./rotateKeys.js')).rotateKeys({ config }),
+  },
+  'keys list': {
+    usage: 'keys list [--json]',
+    summary: 'list keys in KEYS_DIR and which of them sign',
+    args: 0,
+    flags: ['json'],
+    run: async ({ config, flags, notice }) => (await import('./listKeys.js')).listKeys({ config, json: flags.json, notice }),
+  },
+  'keys remove': {
+    usage: 'keys remove KID',
+    summary: "retire an old key (never an algorithm's last one)",
+    args: 1,
+    flags: [],
+    run: async ({ config, args }) => (await import('./removeKey.js')).removeKey({ config, kid: args[0]! }),
+  },
+  migrate: {
+    usage: 'migrate',
+    summary: 'run pending database migrations on DATABASE_URL',
+    args: 0,
+    flags: [],
+    run: async ({ config }) => (await import('./runMigrations.js')).runMigrations({ config }),
+  },
+};
+
+const USAGE = `Usage: onedoor <command> [options]
+
+Commands:
+${Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(36)}${c.summary}`).join('\n')}
+
+Options:
+  -h, --help                          show this help
+  --debug                             print the stack trace of an unexpected error
+
+Environment: DATABASE_URL (sqlite:data/onedoor.sqlite), KEYS_DIR (keys), ISSUER.
+The clients commands need an up-to-date schema: run \`onedoor migrate\` first.
+Exit status: 0 done, 1 failed, 2 wrong usage.
+`;
+
+/** oidc-provider warns on import when Node is older than it supports; that is not the operator's command output. */
+function withoutRuntimeWarning<T>(load: () => Promise<T>): Promise<T> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].includes('oidc-provider WARNING: Unsupported runtime')) return;
+    warn(...args);
+  };
+  return load().finally(() => { console.warn = warn; });
+}
+
+interface MainIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** Runs one command line; returns the exit code. */
+async function main(argv: string[], io: MainIo): Promise<number> {
+  let debug = argv.includes('--debug');
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, replace: { type: 'boolean' }, debug: { type: 'boolean' } },
+      });
+    } catch (err) {
+      const message = (err as Error).message;
+      const option = /^Unknown option '([^']+)'/.exec(message)?.[1];
+      throw new UsageError(option ? `unknown option ${option}` : message.split('\n')[0]!.replace(/\.$/, ''));
+    }
+    const { values, positionals } = parsed;
+    debug = values.debug ?? false;
+    if (values.help || positionals.length === 0 || positionals[0] === 'help') {
+      if (positionals.length === 0 && !values.help) {
+        io.stderr(USAGE);
+        return 2;
+      }
+      io.stdout(USAGE);
+      return 0;
+    }
+    const name = positionals[0] === 'migrate' ? 'migrate' : positionals.slice(0, 2).join(' ');
+    const spec = COMMANDS[name];
+    if (!spec) throw new UsageError(`unknown command "${name}"`);
+    const args = positionals.slice(name.split(' ').length);
+    if (args.length !== spec.args) throw new UsageError(`usage: onedoor ${spec.usage}`);
+    for (const flag of ['json', 'replace'] as const) {
+      if (values[flag] && !spec.flags.includes(flag)) throw new UsageError(`--${flag} does not apply to "${name}"`);
+    }
+
+    const config = loadConfig();
+    const output = await withoutRuntimeWarning(() => spec.run({
+      config,
+      args,
+      flags: { json: values.json ?? false, replace: values.replace ?? false },
+      notice: (m) => io.stderr(`onedoor: ${m}\n`),
+    }));
+    if (output) io.stdout(`${output}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`onedoor: ${err.message} (see onedoor --help)\n`);
+      return err.exitCode;
+    }
+    if (err instanceof CliError || err instanceof ConfigError) {
+      io.stderr(`onedoor: ${err.message}\n`);
+      return err instanceof CliError ? err.exitCode : 1;
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    io.stderr(debug ? `onedoor: unexpected error: ${e.stack}\n` : `onedoor: unexpected error: ${e.message.split('\n')[0]} (rerun with --debug for details)\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2), {
+  stdout: (text) => { process.stdout.write(text); },
+  stderr: (text) => { process.stderr.write(text); },
+});

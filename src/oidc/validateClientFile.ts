@@ -1,0 +1,189 @@
+import { createPublicKey } from 'node:crypto';
+import { errors } from 'oidc-provider';
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import type { Config } from '../config/loadConfig.js';
+import { ACCOUNT_CLIENT_ID, createProvider, type ProviderPages } from './createProvider.js';
+import type { KeyMaterial } from './keys.js';
+
+/**
+ * A client file is OIDC Dynamic Client Registration metadata (RFC 7591, OIDC DCR 1.0 §2) plus
+ * OneDoor's own fields. It is checked twice: first by the schema below, which knows OneDoor's
+ * policy (no client secrets, exact https redirect URIs, pairwise subjects, public keys only)
+ * and names the field at fault; then by oidc-provider itself, exactly as it will check the
+ * stored row when it loads the client, so a file that passes here cannot fail at sign-in time.
+ */
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4). */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+const str = (what = 'a string') => z.string({ error: (iss) => (iss.input === undefined ? 'is required' : `must be ${what}`) });
+
+/** An absolute URL with no fragment and no wildcard; https, or http on localhost when allowed. */
+function webUrl({ httpOnLocalhost }: { httpOnLocalhost: boolean }) {
+  const requirement = httpOnLocalhost ? 'must be an absolute https URL (http only for localhost)' : 'must be an absolute https URL';
+  return str('a URL string').superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: requirement });
+      return;
+    }
+    const httpOk = httpOnLocalhost && url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname);
+    if (url.protocol !== 'https:' && !httpOk) ctx.addIssue({ code: 'custom', message: requirement });
+    else if (value.includes('#')) ctx.addIssue({ code: 'custom', message: 'must not contain a fragment (#)' });
+    else if (value.includes('*')) ctx.addIssue({ code: 'custom', message: 'must be an exact URL (no wildcards)' });
+    else if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not contain credentials' });
+  });
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
+}
+
+const redirectUris = z.array(webUrl({ httpOnLocalhost: true }), { error: 'must be an array of URLs' });
+
+const publicJwk = z.looseObject({
+  kty: z.enum(['EC', 'RSA'], { error: 'must be "EC" or "RSA"' }),
+  kid: str().min(1, 'must not be empty').optional(),
+  use: z.literal('sig', { error: 'must be "sig"' }).optional(),
+  alg: z.enum(['ES256', 'RS256', 'PS256'], { error: 'must be ES256, RS256 or PS256' }).optional(),
+}, { error: 'must be a JWK object' }).superRefine((jwk, ctx) => {
+  const present = PRIVATE_JWK_MEMBERS.filter((m) => m in jwk);
+  if (present.length) {
+    ctx.addIssue({ code: 'custom', message: `must be a public key: remove the private member${present.length > 1 ? 's' : ''} ${present.map((m) => `"${m}"`).join(', ')}` });
+    return;
+  }
+  const members = jwk.kty === 'EC' ? ['kty', 'crv', 'x', 'y'] : ['kty', 'n', 'e'];
+  try {
+    createPublicKey({ key: Object.fromEntries(members.map((m) => [m, (jwk as Record<string, unknown>)[m]])) as never, format: 'jwk' });
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `is not a valid ${jwk.kty} public key` });
+  }
+});
+
+const ClientFileSchema = z.strictObject({
+  client_id: str().regex(/^[A-Za-z0-9._~:-]{1,191}$/, 'must be 1-191 characters of A-Z a-z 0-9 . _ ~ : -')
+    .refine((id) => id !== ACCOUNT_CLIENT_ID, `is reserved for OneDoor's own account pages`),
+  client_name: str().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+  redirect_uris: redirectUris.min(1, 'must list at least one redirect URI'),
+  post_logout_redirect_uris: redirectUris.optional(),
+  token_endpoint_auth_method: z.enum(['private_key_jwt', 'none'], {
+    error: 'must be private_key_jwt or none (client secrets are not accepted)',
+  }).default('private_key_jwt'),
+  token_endpoint_auth_signing_alg: z.enum(['ES256', 'RS256', 'PS256'], { error: 'must be ES256, RS256 or PS256' }).optional(),
+  jwks: z.strictObject({
+    keys: z.array(publicJwk, { error: 'must be an array of JWKs' }).min(1, 'must contain at least one key'),
+  }, { error: 'must be a JWK Set: {"keys": [...]}' }).optional(),
+  jwks_uri: webUrl({ httpOnLocalhost: false }).optional(),
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token'], { error: 'must be authorization_code or refresh_token' }), { error: 'must be an array' })
+    .refine((g) => g.includes('authorization_code'), 'must include authorization_code')
+    .refine((g) => new Set(g).size === g.length, 'must not repeat a value')
+    .default(['authorization_code']),
+  response_types: z.array(z.string(), { error: 'must be ["code"]' })
+    .refine((r) => r.length === 1 && r[0] === 'code', 'must be ["code"]')
+    .transform(() => ['code'] as const)
+    .default(['code']),
+  subject_type: z.literal('pairwise', { error: 'must be pairwise (agencies always get pairwise subjects)' }).default('pairwise'),
+  sector_identifier_uri: webUrl({ httpOnLocalhost: false }).optional(),
+  backchannel_logout_uri: webUrl({ httpOnLocalhost: true }).optional(),
+  backchannel_logout_session_required: z.boolean({ error: 'must be true or false' }).optional(),
+  logo_uri: webUrl({ httpOnLocalhost: false }).optional(),
+  id_token_signed_response_alg: z.enum(['RS256', 'ES256'], { error: 'must be RS256 or ES256' }).optional(),
+  scope: str().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope names').optional(),
+  contacts: z.array(z.email({ error: 'must be an email address' }), { error: 'must be an array of email addresses' }).optional(),
+  delegation_enabled: z.boolean({ error: 'must be true or false' }).default(false),
+  max_ial: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(1),
+}, { error: 'must be a JSON object' }).superRefine((m, ctx) => {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (m.token_endpoint_auth_method === 'private_key_jwt') {
+    if (m.jwks && m.jwks_uri) issue('jwks_uri', 'use either jwks or jwks_uri, not both');
+    else if (!m.jwks && !m.jwks_uri) issue('jwks', 'private_key_jwt needs the client\'s public keys: give jwks or jwks_uri');
+  } else {
+    for (const field of ['jwks', 'jwks_uri', 'token_endpoint_auth_signing_alg'] as const) {
+      if (m[field] !== undefined) issue(field, 'is only for private_key_jwt clients');
+    }
+  }
+  // Pairwise subjects are computed per sector: the redirect host, or the sector document when
+  // there are several hosts (OIDC Core §8.1).
+  // (Runs even when a URI failed its own check above, so it parses defensively.)
+  const hosts = new Set(m.redirect_uris.map(hostOf).filter(Boolean));
+  if (hosts.size > 1 && !m.sector_identifier_uri) {
+    issue('sector_identifier_uri', 'is required when redirect_uris use more than one host (pairwise subjects are per sector)');
+  }
+  if (m.backchannel_logout_session_required !== undefined && !m.backchannel_logout_uri) {
+    issue('backchannel_logout_session_required', 'needs backchannel_logout_uri');
+  }
+});
+
+/** The normalized metadata stored in `oidc_clients.metadata` (defaults filled in). */
+export type ClientFileMetadata = z.output<typeof ClientFileSchema>;
+
+export type ValidateClientFileResult =
+  | { ok: true; metadata: ClientFileMetadata }
+  | { ok: false; error: string };
+
+export interface ValidateClientFileOptions {
+  /** The parsed JSON of the client file. */
+  input: unknown;
+  config: Config;
+  /** Only used to construct the provider as the app does; never queried. */
+  ds: DataSource;
+  keys: KeyMaterial;
+}
+
+/** `redirect_uris[0]`, `jwks.keys[1].d`: the path as an operator would write it. */
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
+}
+
+function formatIssues(issues: ReadonlyArray<z.core.$ZodIssue>): string {
+  const lines = issues.flatMap((iss) => {
+    const at = formatPath(iss.path);
+    if (iss.code === 'unrecognized_keys') {
+      return iss.keys.map((key) => {
+        const field = at ? `${at}.${key}` : key;
+        return key === 'client_secret' && !at
+          ? `client_secret: not accepted; OneDoor clients use private_key_jwt (or none with PKCE)`
+          : `${field}: unknown field`;
+      });
+    }
+    return [`${at || 'client file'}: ${iss.message}`];
+  });
+  const shown = lines.slice(0, 3).join('; ');
+  return lines.length > 3 ? `${shown}; and ${lines.length - 3} more` : shown;
+}
+
+const stubPages: ProviderPages = {
+  async renderError() {},
+  async logoutSource() {},
+  async postLogoutSuccessSource() {},
+};
+
+/** Checks a client file against OneDoor's policy and oidc-provider's own rules. */
+export async function validateClientFile({ input, config, ds, keys }: ValidateClientFileOptions): Promise<ValidateClientFileResult> {
+  const parsed = ClientFileSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, error: formatIssues(parsed.error.issues) };
+  const metadata = parsed.data;
+
+  const provider = createProvider({ config, ds, keys, pages: stubPages });
+  try {
+    // Validates a copy, as the adapter will hand it over (parsed JSON): oidc-provider's schema
+    // assigns defaults onto what it is given.
+    await provider.Client.validate(JSON.parse(JSON.stringify(metadata)) as Parameters<typeof provider.Client.validate>[0]);
+  } catch (err) {
+    if (err instanceof errors.OIDCProviderError) {
+      // e.g. "client JSON Web Key Set is invalid" carries the member at fault in its cause.
+      const detail = err.cause instanceof Error ? ` (${err.cause.message})` : '';
+      return { ok: false, error: `${err.error}: ${err.error_description ?? err.message}${detail}`.replace(/\s*\n\s*/g, ' ') };
+    }
+    throw err;
+  }
+  return { ok: true, metadata };
+}

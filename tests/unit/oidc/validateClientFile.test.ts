@@ -1,0 +1,150 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../../../ormconfig.js';
+import { type Config, loadConfig } from '../../../src/config/loadConfig.js';
+import { type KeyMaterial, loadOrCreateKeys } from '../../../src/oidc/keys.js';
+import { validateClientFile } from '../../../src/oidc/validateClientFile.js';
+
+let dir: string;
+let config: Config;
+let ds: DataSource;
+let keys: KeyMaterial;
+let publicJwk: JWK;
+let privateJwk: JWK;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onedoor-vcf-'));
+  config = loadConfig({ KEYS_DIR: path.join(dir, 'keys'), DATABASE_URL: 'sqlite::memory:' }, { warn: () => {} });
+  ds = createDataSource(config.database); // never initialized: validation does not query
+  keys = await loadOrCreateKeys(config.keysDir);
+  const pair = await generateKeyPair('ES256', { extractable: true });
+  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'agency-key-1', alg: 'ES256', use: 'sig' };
+  privateJwk = { ...(await exportJWK(pair.privateKey)), kid: 'agency-key-1', alg: 'ES256', use: 'sig' };
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const jwtClient = () => ({
+  client_id: 'benefits.agency.gov',
+  client_name: 'Benefits Agency',
+  redirect_uris: ['https://benefits.agency.gov/auth/callback'],
+  post_logout_redirect_uris: ['https://benefits.agency.gov/'],
+  token_endpoint_auth_method: 'private_key_jwt',
+  token_endpoint_auth_signing_alg: 'ES256',
+  id_token_signed_response_alg: 'ES256',
+  jwks: { keys: [publicJwk] },
+  backchannel_logout_uri: 'https://benefits.agency.gov/auth/backchannel-logout',
+  backchannel_logout_session_required: true,
+  grant_types: ['authorization_code', 'refresh_token'],
+  scope: 'openid email',
+  contacts: ['identity-team@agency.gov'],
+  delegation_enabled: true,
+  max_ial: 2,
+});
+
+const publicClient = () => ({
+  client_id: 'permits-spa',
+  redirect_uris: ['http://localhost:8080/callback'],
+  token_endpoint_auth_method: 'none',
+});
+
+async function check(input: unknown) {
+  return validateClientFile({ input, config, ds, keys });
+}
+
+async function errorFor(input: unknown): Promise<string> {
+  const result = await check(input);
+  if (result.ok) throw new Error('expected the client file to be rejected');
+  expect(result.error).not.toContain('\n');
+  return result.error;
+}
+
+describe('validateClientFile', () => {
+  test('when a private_key_jwt client has an inline ES256 public JWKS, then it is accepted as given', async () => {
+    const result = await check(jwtClient());
+    if (!result.ok) throw new Error(result.error);
+    if (!result.ok) return;
+    expect(result.metadata).toMatchObject({ ...jwtClient(), response_types: ['code'], subject_type: 'pairwise' });
+  });
+
+  test('when a none client gives only the required fields, then the defaults are filled in', async () => {
+    const result = await check(publicClient());
+    expect(result).toEqual({
+      ok: true,
+      metadata: {
+        ...publicClient(),
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        subject_type: 'pairwise',
+        delegation_enabled: false,
+        max_ial: 1,
+      },
+    });
+  });
+
+  test('when a private_key_jwt client points at an https jwks_uri, then it is accepted', async () => {
+    const { jwks: _jwks, ...rest } = jwtClient();
+    expect((await check({ ...rest, jwks_uri: 'https://benefits.agency.gov/.well-known/jwks.json' })).ok).toBe(true);
+  });
+
+  test('when the JWKS holds a private key, then it is rejected naming the key and the private member', async () => {
+    expect(await errorFor({ ...jwtClient(), jwks: { keys: [privateJwk] } })).toBe('jwks.keys[0]: must be a public key: remove the private member "d"');
+  });
+
+  test('when a symmetric key is in the JWKS, then it is rejected', async () => {
+    expect(await errorFor({ ...jwtClient(), jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } })).toMatch(/^jwks\.keys\[0\]\.kty: /);
+  });
+
+  test('when a JWK is not a valid point on its curve, then it is rejected', async () => {
+    expect(await errorFor({ ...jwtClient(), jwks: { keys: [{ ...publicJwk, x: 'AAAA' }] } })).toBe('jwks.keys[0]: is not a valid EC public key');
+  });
+
+  const bad: Array<[string, (c: Record<string, unknown>) => unknown, RegExp]> = [
+    ['client_id is missing', ({ client_id: _id, ...c }) => c, /^client_id: is required/],
+    ['client_id has a space', (c) => ({ ...c, client_id: 'benefits agency' }), /^client_id: must be 1-191 characters/],
+    ['client_id is too long', (c) => ({ ...c, client_id: 'a'.repeat(192) }), /^client_id: must be 1-191 characters/],
+    ['client_id is the reserved onedoor-account', (c) => ({ ...c, client_id: 'onedoor-account' }), /^client_id: is reserved/],
+    ['redirect_uris is empty', (c) => ({ ...c, redirect_uris: [] }), /^redirect_uris: must list at least one/],
+    ['redirect_uris is missing', ({ redirect_uris: _r, ...c }) => c, /^redirect_uris: /],
+    ['a redirect URI is plain http off localhost', (c) => ({ ...c, redirect_uris: ['https://benefits.agency.gov/cb', 'http://benefits.agency.gov/cb'] }), /^redirect_uris\[1\]: must be an absolute https URL \(http only for localhost\)$/],
+    ['a redirect URI is relative', (c) => ({ ...c, redirect_uris: ['/callback'] }), /^redirect_uris\[0\]: must be an absolute https URL/],
+    ['a redirect URI has a fragment', (c) => ({ ...c, redirect_uris: ['https://benefits.agency.gov/cb#top'] }), /^redirect_uris\[0\]: must not contain a fragment/],
+    ['a redirect URI has a wildcard', (c) => ({ ...c, redirect_uris: ['https://*.agency.gov/cb'] }), /^redirect_uris\[0\]: /],
+    ['a post-logout redirect URI is plain http', (c) => ({ ...c, post_logout_redirect_uris: ['http://benefits.agency.gov/'] }), /^post_logout_redirect_uris\[0\]: must be an absolute https URL/],
+    ['redirect URIs span hosts without a sector_identifier_uri', (c) => ({ ...c, redirect_uris: ['https://a.agency.gov/cb', 'https://b.agency.gov/cb'] }), /^sector_identifier_uri: is required/],
+    ['the auth method is client_secret_basic', (c) => ({ ...c, token_endpoint_auth_method: 'client_secret_basic' }), /^token_endpoint_auth_method: must be private_key_jwt or none/],
+    ['a client_secret is given', (c) => ({ ...c, client_secret: 's3cret' }), /^client_secret: not accepted/],
+    ['private_key_jwt has neither jwks nor jwks_uri', ({ jwks: _j, ...c }) => c, /^jwks: private_key_jwt needs/],
+    ['private_key_jwt has both jwks and jwks_uri', (c) => ({ ...c, jwks_uri: 'https://benefits.agency.gov/jwks' }), /^jwks_uri: use either jwks or jwks_uri/],
+    ['jwks_uri is plain http', ({ jwks: _j, ...c }) => ({ ...c, jwks_uri: 'http://benefits.agency.gov/jwks' }), /^jwks_uri: must be an absolute https URL$/],
+    ['jwks has no keys', (c) => ({ ...c, jwks: { keys: [] } }), /^jwks\.keys: must contain at least one key/],
+    ['a none client sends jwks', (c) => ({ ...c, token_endpoint_auth_method: 'none' }), /^jwks: is only for private_key_jwt clients/],
+    ['grant_types includes implicit', (c) => ({ ...c, grant_types: ['authorization_code', 'implicit'] }), /^grant_types\[1\]: must be authorization_code or refresh_token/],
+    ['grant_types leaves out authorization_code', (c) => ({ ...c, grant_types: ['refresh_token'] }), /^grant_types: must include authorization_code/],
+    ['response_types asks for an id_token', (c) => ({ ...c, response_types: ['code id_token'] }), /^response_types: must be \["code"\]/],
+    ['subject_type is public', (c) => ({ ...c, subject_type: 'public' }), /^subject_type: must be pairwise/],
+    ['id_token_signed_response_alg is HS256', (c) => ({ ...c, id_token_signed_response_alg: 'HS256' }), /^id_token_signed_response_alg: must be RS256 or ES256/],
+    ['token_endpoint_auth_signing_alg is none', (c) => ({ ...c, token_endpoint_auth_signing_alg: 'none' }), /^token_endpoint_auth_signing_alg: must be ES256, RS256 or PS256/],
+    ['backchannel_logout_uri is plain http', (c) => ({ ...c, backchannel_logout_uri: 'http://benefits.agency.gov/bcl' }), /^backchannel_logout_uri: must be an absolute https URL/],
+    ['backchannel_logout_session_required comes without a URI', ({ backchannel_logout_uri: _b, ...c }) => c, /^backchannel_logout_session_required: needs backchannel_logout_uri/],
+    ['logo_uri is not a URL', (c) => ({ ...c, logo_uri: 'logo.png' }), /^logo_uri: must be an absolute https URL/],
+    ['a contact is not an email address', (c) => ({ ...c, contacts: ['identity team'] }), /^contacts\[0\]: must be an email address/],
+    ['delegation_enabled is a string', (c) => ({ ...c, delegation_enabled: 'yes' }), /^delegation_enabled: must be true or false/],
+    ['max_ial is 3', (c) => ({ ...c, max_ial: 3 }), /^max_ial: must be 1 or 2/],
+    ['an unknown field is present', (c) => ({ ...c, userinfo_encrypted_response_alg: 'RSA-OAEP' }), /^userinfo_encrypted_response_alg: unknown field$/],
+    ['a scope is not one OneDoor offers', (c) => ({ ...c, scope: 'openid payroll' }), /^invalid_client_metadata: scope must only contain/],
+  ];
+
+  test.each(bad)('when %s, then it is rejected naming the field', async (_name, mutate, message) => {
+    expect(await errorFor(mutate(jwtClient()))).toMatch(message);
+  });
+
+  test('when the file is not a JSON object, then the message says so', async () => {
+    expect(await errorFor(['not', 'an', 'object'])).toBe('client file: must be a JSON object');
+  });
+});
