@@ -55,8 +55,11 @@ function field(ctx: Context, name: string, max = 1024): string {
 export function interactionRouter(deps: HttpDeps): Router {
   const { provider, ds, config, keys, mailer, rp } = deps;
   const router = new Router({ prefix: '/interaction/:uid' });
-  const emailLimiter = createLimiter({ keyPrefix: 'signup-mail', points: 10, durationSeconds: 3600 });
-  const signInLimiter = createLimiter({ keyPrefix: 'sign-in', points: 30, durationSeconds: 300 });
+  // Per-IP limits are generous (offices and carriers share addresses); per-account failures are
+  // throttled separately (passkeys/throttle.ts) and per-address mail is strict.
+  const ipMailLimiter = createLimiter({ keyPrefix: 'signup-mail-ip', points: 50, durationSeconds: 3600 });
+  const addressMailLimiter = createLimiter({ keyPrefix: 'signup-mail-address', points: 5, durationSeconds: 3600 });
+  const signInLimiter = createLimiter({ keyPrefix: 'sign-in', points: 300, durationSeconds: 300 });
 
   async function details(ctx: Context, expectPrompt?: string): Promise<Details> {
     const d = await provider.interactionDetails(ctx.req, ctx.res);
@@ -168,8 +171,8 @@ export function interactionRouter(deps: HttpDeps): Router {
     if (!email) {
       return render(ctx, 'signup-email', { title: ctx.state.t('signup.email_title'), actions: { submit: p.signup, back: p.self }, error: ctx.state.t('signup.invalid_email'), email: raw.slice(0, 254) }, 400);
     }
-    await emailLimiter.consume(ctx.ip);
-    await emailLimiter.consume(`email:${email}`);
+    await ipMailLimiter.consume(ctx.ip);
+    await addressMailLimiter.consume(email);
     await startEmailConfirmation({ db: ds.manager, mailer, t: ctx.state.t, pepper: keys.secrets.pepper, bindingId: d.uid, email, signInUrl: `${config.issuer}/account` });
     ctx.status = 303;
     ctx.redirect(p.signupCode);
