@@ -20,7 +20,7 @@ export async function readSession(opts: { provider: Provider; config: Config; re
   const pctx = opts.provider.createContext(opts.req, opts.res);
   const session = await opts.provider.Session.get(pctx as never);
   if (!session.accountId || !session.loginTs) return undefined;
-  if (session.past(opts.config.session.maxSeconds)) return undefined;
+  if (Math.floor(Date.now() / 1000) - session.loginTs >= opts.config.session.maxSeconds) return undefined;
   if (opts.touch) {
     const left = session.loginTs + opts.config.session.maxSeconds - Math.floor(Date.now() / 1000);
     await session.save(Math.max(1, Math.min(opts.config.session.idleSeconds, left)));
