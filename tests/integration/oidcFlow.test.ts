@@ -280,3 +280,38 @@ describe('sessions', () => {
     expect(await res.text()).toContain('Your sign-in took too long');
   });
 });
+
+describe('back-channel logout', () => {
+  test('when a person signs out, then an agency with a back-channel logout URI receives a logout token naming their subject and session', async () => {
+    const http = await import('node:http');
+    const received: string[] = [];
+    const rp = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => { received.push(new URLSearchParams(body).get('logout_token') ?? ''); res.writeHead(200); res.end(); });
+    });
+    await new Promise<void>((r) => rp.listen(0, '127.0.0.1', r));
+    const port = (rp.address() as { port: number }).port;
+    try {
+      const agencyC = await registerAgency(server, { clientId: 'agency-c', extra: { backchannel_logout_uri: `http://127.0.0.1:${port}/logout`, backchannel_logout_session_required: true } });
+      const authenticator = newAuthenticator();
+      const auth = await agencyC.authorize();
+      const { agent, landing } = await signUp({ server, authenticator, authUrl: auth.url, email: email() });
+      const tokens = await agencyC.redeem(landing, auth);
+      const endUrl = oidc.buildEndSessionUrl(agencyC.config, { id_token_hint: tokens.id_token! });
+      const page = await agent.page(endUrl.toString());
+      const action = page.html.match(/action="([^"]+)"/)![1]!;
+      const xsrf = page.html.match(/name="xsrf" value="([^"]+)"/)![1]!;
+      await agent.request(new URL(action, server.url).toString(), { method: 'POST', body: new URLSearchParams({ xsrf, logout: 'yes' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      for (let i = 0; i < 50 && received.length === 0; i += 1) await new Promise((r) => setTimeout(r, 50));
+      expect(received).toHaveLength(1);
+      const { payload } = await jwtVerify(received[0]!, createRemoteJWKSet(new URL(`${server.url}/jwks`)), { issuer: server.url, audience: 'agency-c' });
+      expect(payload.sub).toBe(tokens.claims()!.sub);
+      expect(payload.sid).toBe(tokens.claims()!.sid);
+      expect(payload.events).toEqual({ 'http://schemas.openid.net/event/backchannel-logout': {} });
+      expect(payload.nonce).toBeUndefined();
+    } finally {
+      rp.close();
+    }
+  });
+});
