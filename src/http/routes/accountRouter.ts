@@ -18,22 +18,13 @@ import { clock } from '../../shared/clock.js';
 import { BadInput, NotFound } from '../../shared/errors.js';
 import { randomId } from '../../shared/ids.js';
 import type { HttpDeps } from '../deps.js';
+import { field } from '../formFields.js';
 import { parseAuthenticationResponse, parseRegistrationResponse } from '../parseWebAuthnResponse.js';
 import { RedirectDone } from '../RedirectDone.js';
 import { render, WEBAUTHN_SCRIPTS } from '../render.js';
 
 const NOTICES = ['passkey_added', 'passkey_renamed', 'passkey_removed', 'agency_disconnected'];
 
-function body(ctx: Context): Record<string, unknown> {
-  return ((ctx.request as unknown as { body?: Record<string, unknown> }).body) ?? {};
-}
-
-function field(ctx: Context, name: string, max = 1024): string {
-  const v = body(ctx)[name];
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string' || v.length > max) throw new BadInput('bad_request', name);
-  return v;
-}
 
 /**
  * The person's own account pages. They sign in through the provider as the first-party

@@ -16,9 +16,10 @@ import { finishRegistration } from '../../passkeys/finishRegistration.js';
 import { addPasskey } from '../../passkeys/managePasskeys.js';
 import { startAuthentication } from '../../passkeys/startAuthentication.js';
 import { startRegistration } from '../../passkeys/startRegistration.js';
-import { AppError, BadInput, NotFound } from '../../shared/errors.js';
+import { AppError, NotFound } from '../../shared/errors.js';
 import { clock } from '../../shared/clock.js';
 import type { HttpDeps } from '../deps.js';
+import { field } from '../formFields.js';
 import { applyUiLocales } from '../middleware/locale.js';
 import { createLimiter } from '../middleware/rateLimit.js';
 import { parseAuthenticationResponse, parseRegistrationResponse } from '../parseWebAuthnResponse.js';
@@ -36,16 +37,6 @@ export function passkeyAmr(passkey: Pick<Passkey, 'backupEligible'>): string[] {
   return ['pop', passkey.backupEligible ? 'swk' : 'hwk', 'user'];
 }
 
-function body(ctx: Context): Record<string, unknown> {
-  return ((ctx.request as unknown as { body?: Record<string, unknown> }).body) ?? {};
-}
-
-function field(ctx: Context, name: string, max = 1024): string {
-  const v = body(ctx)[name];
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string' || v.length > max) throw new BadInput('bad_request', name);
-  return v;
-}
 
 /**
  * Sign-in, sign-up, recovery and consent inside an authorization request (one oidc-provider
