@@ -150,6 +150,16 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((u) => new URL(u).origin === origin) ?? false,
     renderError: (ctx, out, error) => pages.renderError(ctx, out as unknown as Record<string, string>, error),
     clockTolerance: 5,
+    // oidc-provider refuses outgoing requests (jwks_uri, back-channel logout…) to loopback and
+    // private addresses (SSRF). Only a OneDoor that itself runs on localhost may call
+    // localhost, so that a developer's agency on their machine works; production is unchanged.
+    fetch: (url, options) => {
+      const u = new URL(url instanceof Request ? url.url : url);
+      if (config.insecureTransport && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)) {
+        delete (options as { dispatcher?: unknown }).dispatcher;
+      }
+      return globalThis.fetch(url, options);
+    },
     // Scope claims (email…) go to userinfo; the ID token carries only what `openid` and the
     // claims parameter ask for (OIDC Core §5.4).
     conformIdTokenClaims: true,

@@ -9,7 +9,7 @@ export const logger = pino({
   base: { service: 'onedoor' },
   redact: {
     paths: [
-      'email', '*.email', 'code', '*.code', 'token', '*.token', 'password', '*.password',
+      'email', '*.email', 'token', '*.token', 'password', '*.password',
       'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
       'body', '*.body', 'payload', '*.payload', 'secret', '*.secret',
     ],
