@@ -22,6 +22,7 @@ export async function createAccount(opts: { db: EntityManager; pepper: string; e
   await accounts.insert(account);
   await opts.db.getRepository(Passkey).insert({ ...opts.passkey, lastUsedAt: now });
   const recoveryCodes = await issueRecoveryCodes({ db: opts.db, pepper: opts.pepper, accountId: account.id });
+  await recordEvent({ db: opts.db, accountId: account.id, type: 'email_confirmed' });
   await recordEvent({ db: opts.db, accountId: account.id, type: 'account_created' });
   await recordEvent({ db: opts.db, accountId: account.id, type: 'passkey_added', details: { name: opts.passkey.name } });
   return { ok: true, account, recoveryCodes };

@@ -15,6 +15,13 @@ export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
  * Appends one event. `details` must hold no PII or secrets: names the person chose for their
  * passkeys, client ids, the browser family — never an email, code or token.
  */
+// Events recorded in one request share a millisecond; keep their order visible in the history.
+let lastAt = 0;
+function nextTimestamp(): Date {
+  lastAt = Math.max(clock.nowMs(), lastAt + 1);
+  return new Date(lastAt);
+}
+
 export async function recordEvent(opts: {
   db: EntityManager;
   accountId: string;
@@ -28,6 +35,6 @@ export async function recordEvent(opts: {
     type: opts.type,
     clientId: opts.clientId ?? null,
     details: JSON.stringify(opts.details ?? {}),
-    at: clock.now(),
+    at: nextTimestamp(),
   });
 }

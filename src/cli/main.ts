@@ -112,8 +112,15 @@ async function main(argv: string[], io: MainIo): Promise<number> {
   try {
     let parsed;
     try {
+      // Key ids and client ids may start with "-": only the known flags are options, everything
+      // else (except a lone "--") is a positional argument.
+      const known = new Set(['--help', '-h', '--json', '--replace', '--debug']);
+      const flags = argv.filter((a) => known.has(a));
+      const rest = argv.filter((a) => !known.has(a) && a !== '--');
+      const unknownFlag = rest.find((a) => /^--[a-z]/.test(a));
+      if (unknownFlag) throw new Error(`Unknown option '${unknownFlag}'`);
       parsed = parseArgs({
-        args: argv,
+        args: [...flags, '--', ...rest],
         allowPositionals: true,
         strict: true,
         options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, replace: { type: 'boolean' }, debug: { type: 'boolean' } },

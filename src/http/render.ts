@@ -13,10 +13,16 @@ export interface PageState {
 
 const LANGUAGE_LABELS: Record<Locale, string> = { en: 'English', es: 'Español' };
 
-/** Links that switch language on the current page (`?lang=`), for the header. */
-function languages(ctx: Context, current: Locale) {
+/**
+ * Links that switch language (`?lang=`), for the header. They reload the current page when it
+ * was a GET; a page answering a form post names the GET page to reload (`langPath`), or shows
+ * no switch at all when reloading would lose what it shows (recovery codes).
+ */
+function languages(ctx: Context, current: Locale, langPath: string | undefined) {
+  const base = ctx.method === 'GET' ? ctx.originalUrl : langPath;
+  if (!base) return [];
   return LOCALES.map((code) => {
-    const url = new URL(ctx.originalUrl, 'http://x');
+    const url = new URL(base, 'http://x');
     url.searchParams.set('lang', code);
     return { code, label: LANGUAGE_LABELS[code], current: code === current, href: `${url.pathname}${url.search}` };
   });
@@ -33,7 +39,7 @@ export function render(ctx: Context, page: string, data: Record<string, unknown>
     t: state.t,
     locale: state.locale,
     csrf: state.csrf ?? '',
-    languages: languages(ctx, state.locale),
+    languages: languages(ctx, state.locale, data['langPath'] as string | undefined),
     scripts: data['scripts'] ?? [],
   });
 }

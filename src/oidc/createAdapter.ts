@@ -85,3 +85,11 @@ export async function purgeExpiredPayloads(ds: DataSource, graceSeconds = 60): P
   const result = await ds.getRepository(OidcPayload).delete({ expiresAt: LessThan(new Date(Date.now() - graceSeconds * 1000)) });
   return result.affected ?? 0;
 }
+
+/** The newest live grant an account gave a client, if any (consent is per person, not per browser). */
+export async function findGrantId(ds: DataSource, accountId: string, clientId: string): Promise<string | undefined> {
+  const rows = await ds.getRepository(OidcPayload).find({ where: { model: 'Grant', accountId }, order: { expiresAt: 'DESC' } });
+  const now = Date.now();
+  const row = rows.find((r) => (!r.expiresAt || r.expiresAt.getTime() > now) && (JSON.parse(r.payload) as { clientId?: string }).clientId === clientId);
+  return row?.id;
+}

@@ -8,7 +8,7 @@ import { logger } from '../shared/logger.js';
 import { ACR_VALUES_SUPPORTED } from './acr.js';
 import { SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
 import { validateOneDoorMetadata } from './clientMetadata.js';
-import { createAdapter } from './createAdapter.js';
+import { createAdapter, findGrantId } from './createAdapter.js';
 import type { KeyMaterial } from './keys.js';
 
 /** OneDoor's own account pages sign in through the provider like any client (first party). */
@@ -125,12 +125,19 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
       policy,
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
+    // Consent belongs to the person, not to the browser: a sign-in from a new device reuses the
+    // account's existing grant for this agency instead of asking again.
     loadExistingGrant: async (ctx) => {
-      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
-      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      const clientId = ctx.oidc.client!.clientId;
+      const accountId = ctx.oidc.session!.accountId;
+      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(clientId) ?? (accountId ? await findGrantId(ds, accountId, clientId) : undefined);
+      if (grantId) {
+        const grant = await ctx.oidc.provider.Grant.find(grantId);
+        if (grant && grant.accountId === accountId && grant.clientId === clientId) return grant;
+      }
       // First-party account pages need no consent: they only learn who signed in.
-      if (ctx.oidc.client!.clientId === ACCOUNT_CLIENT_ID && ctx.oidc.session!.accountId) {
-        const grant = new ctx.oidc.provider.Grant({ clientId: ACCOUNT_CLIENT_ID, accountId: ctx.oidc.session!.accountId });
+      if (clientId === ACCOUNT_CLIENT_ID && accountId) {
+        const grant = new ctx.oidc.provider.Grant({ clientId: ACCOUNT_CLIENT_ID, accountId });
         grant.addOIDCScope('openid');
         await grant.save();
         return grant;

@@ -102,8 +102,13 @@ describe('account page', () => {
   test('when a person tries to remove their last passkey, then it is refused', async () => {
     const p = await person();
     const only = p.auth.credentials[0]!.id;
-    const res = await reauth(p.agent, p.auth, `/account/passkeys/${only}/remove`, `/account/passkeys/${only}/remove`);
-    expect(res.status).toBeGreaterThanOrEqual(400);
+    const page = await p.agent.request(`${server.url}/account/passkeys/${only}/remove`);
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/account?error=last_passkey');
+    const res = await reauth(p.agent, p.auth, `/account`, `/account/passkeys/${only}/remove`);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/account?error=last_passkey');
+    expect((await p.agent.page(`${server.url}/account?error=last_passkey`)).html).toContain('remove your only passkey');
     expect(await server.ds.getRepository(Passkey).countBy({ id: only })).toBe(1);
   });
 

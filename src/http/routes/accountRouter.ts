@@ -87,7 +87,7 @@ export function accountRouter(deps: HttpDeps): Router {
     ]);
     const names = new Map(agencies.map((a) => [a.clientId, a.clientName]));
     const notice = typeof ctx.query['notice'] === 'string' && NOTICES.includes(ctx.query['notice']) ? t(`account.notice.${ctx.query['notice']}`) : undefined;
-    const error = ctx.query['error'] === 'rename_invalid' ? t('account.rename_invalid') : undefined;
+    const error = ctx.query['error'] === 'rename_invalid' || ctx.query['error'] === 'last_passkey' ? t(`account.${ctx.query['error']}`) : undefined;
     render(ctx, 'account', {
       title: t('account.page_title'),
       email: account.email,
@@ -110,7 +110,7 @@ export function accountRouter(deps: HttpDeps): Router {
   // ---- add a passkey ---------------------------------------------------------------------
   const createPage = (ctx: Context, extra: Record<string, unknown> = {}, status = 200) => render(ctx, 'passkey-create', {
     title: ctx.state.t('passkey.add_title'), heading: ctx.state.t('passkey.add_title'), scripts: WEBAUTHN_SCRIPTS,
-    actions: { submit: '/account/passkeys', options: '/account/passkeys/options', cancel: '/account' }, ...extra,
+    actions: { submit: '/account/passkeys', options: '/account/passkeys/options', cancel: '/account' }, langPath: '/account/passkeys/new', ...extra,
   }, status);
 
   router.get('/passkeys/new', async (ctx) => {
@@ -157,35 +157,41 @@ export function accountRouter(deps: HttpDeps): Router {
   }
 
   const reauthPage = (ctx: Context, lead: string, submit: string, error?: string) => render(ctx, 'reauth', {
-    title: ctx.state.t('reauth.title'), lead, scripts: WEBAUTHN_SCRIPTS, error,
+    title: ctx.state.t('reauth.title'), lead, scripts: WEBAUTHN_SCRIPTS, error, langPath: submit.endsWith('/remove') ? submit : '/account/recovery-codes/new',
     actions: { submit, options: '/account/reauth/options' },
   }, error ? 400 : 200);
 
-  async function ownPasskeyName(accountId: string, id: string): Promise<string> {
+  /** The passkey's name; sends the person back to the account page when it is their only one. */
+  async function removablePasskeyName(ctx: Context, accountId: string, id: string): Promise<string> {
     const mine = await listPasskeys({ db: ds.manager, accountId });
     const p = mine.find((x) => x.id === id);
     if (!p) throw new NotFound();
+    if (mine.length < 2) {
+      ctx.status = 303;
+      ctx.redirect('/account?error=last_passkey');
+      throw new RedirectDone();
+    }
     return p.name;
   }
 
   router.get('/passkeys/:id/remove', async (ctx) => {
     const session = await requireSession(ctx);
     const id = String(ctx.params['id']);
-    const name = await ownPasskeyName(session.accountId, id);
+    const name = await removablePasskeyName(ctx, session.accountId, id);
     reauthPage(ctx, ctx.state.t('reauth.remove_passkey', { name }), `/account/passkeys/${encodeURIComponent(id)}/remove`);
   });
 
   router.post('/passkeys/:id/remove', async (ctx) => {
     const session = await requireSession(ctx);
     const id = String(ctx.params['id']);
-    const name = await ownPasskeyName(session.accountId, id);
+    const name = await removablePasskeyName(ctx, session.accountId, id);
     if (!(await reauthenticated(ctx, session))) {
       return reauthPage(ctx, ctx.state.t('reauth.remove_passkey', { name }), `/account/passkeys/${encodeURIComponent(id)}/remove`, ctx.state.t('reauth.failed'));
     }
     const result = await ds.transaction((db) => removePasskey({ db, accountId: session.accountId, passkeyId: id }));
-    if (!result.ok) throw new BadInput(result.reason === 'last_passkey' ? 'forbidden' : 'not_found');
+    if (!result.ok && result.reason === 'not_found') throw new NotFound();
     ctx.status = 303;
-    ctx.redirect('/account?notice=passkey_removed');
+    ctx.redirect(result.ok ? '/account?notice=passkey_removed' : '/account?error=last_passkey');
   });
 
   router.get('/recovery-codes/new', async (ctx) => {

@@ -96,7 +96,7 @@ export function interactionRouter(deps: HttpDeps): Router {
     const p = paths(d.uid);
     render(ctx, 'login', {
       title: ctx.state.t('login.title'), clientName: name, scripts: WEBAUTHN_SCRIPTS,
-      actions: { options: p.options, passkey: p.passkey, signup: p.signup, recovery: p.recovery, abort: p.abort }, ...extra,
+      actions: { options: p.options, passkey: p.passkey, signup: p.signup, recovery: p.recovery, abort: p.abort }, langPath: p.self, ...extra,
     }, status);
   }
 
@@ -160,7 +160,7 @@ export function interactionRouter(deps: HttpDeps): Router {
     const raw = field(ctx, 'email', 320);
     const email = normalizeEmail(raw);
     if (!email) {
-      return render(ctx, 'signup-email', { title: ctx.state.t('signup.email_title'), actions: { submit: p.signup, back: p.self }, error: ctx.state.t('signup.invalid_email'), email: raw.slice(0, 254) }, 400);
+      return render(ctx, 'signup-email', { title: ctx.state.t('signup.email_title'), langPath: p.signup, actions: { submit: p.signup, back: p.self }, error: ctx.state.t('signup.invalid_email'), email: raw.slice(0, 254) }, 400);
     }
     await ipMailLimiter.consume(ctx.ip);
     await addressMailLimiter.consume(email);
@@ -182,7 +182,7 @@ export function interactionRouter(deps: HttpDeps): Router {
     const result = await confirmEmailCode({ db: ds.manager, pepper: keys.secrets.pepper, bindingId: d.uid, code: field(ctx, 'code', 32) });
     if (!result.ok) {
       const key = { invalid: 'signup.code_invalid', expired: 'signup.code_expired', too_many_attempts: 'signup.code_too_many', no_pending: 'signup.code_missing' }[result.reason];
-      return render(ctx, 'signup-code', { title: ctx.state.t('signup.code_title'), actions: { submit: p.signupCode, restart: p.signup }, error: ctx.state.t(key) }, 400);
+      return render(ctx, 'signup-code', { title: ctx.state.t('signup.code_title'), langPath: p.signupCode, actions: { submit: p.signupCode, restart: p.signup }, error: ctx.state.t(key) }, 400);
     }
     ctx.status = 303;
     ctx.redirect(p.signupPasskey);
@@ -199,7 +199,7 @@ export function interactionRouter(deps: HttpDeps): Router {
   }
 
   function renderCreatePasskey(ctx: Context, heading: string, actions: { submit: string; options: string; cancel?: string }, extra: Record<string, unknown> = {}, status = 200) {
-    render(ctx, 'passkey-create', { title: heading, heading, actions, scripts: WEBAUTHN_SCRIPTS, ...extra }, status);
+    render(ctx, 'passkey-create', { title: heading, heading, actions, scripts: WEBAUTHN_SCRIPTS, langPath: actions.submit, ...extra }, status);
   }
 
   router.get('/signup/passkey', async (ctx) => {
@@ -228,7 +228,6 @@ export function interactionRouter(deps: HttpDeps): Router {
     if (!reg.ok) return again(ctx.state.t('passkey.failed'));
     const created = await ds.transaction((db) => createAccount({ db, pepper: keys.secrets.pepper, email, passkey: reg.passkey, locale: ctx.state.locale }));
     if (!created.ok) return again(ctx.state.t('signup.email_taken'));
-    await recordEvent({ db: ds.manager, accountId: created.account.id, type: 'email_confirmed' });
     // The sign-in is recorded in the interaction now; "continue" resumes the authorization.
     const login = { accountId: created.account.id, amr: passkeyAmr(reg.passkey), acr: chooseAcr(d.params['acr_values'] as string | undefined, passkeyAssurance(reg.passkey)), remember: false, ts: clock.epoch() };
     const continueUrl = await provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
@@ -252,7 +251,7 @@ export function interactionRouter(deps: HttpDeps): Router {
     const code = field(ctx, 'code', 64);
     const result = email ? await redeemRecoveryCode({ db: ds.manager, pepper: keys.secrets.pepper, email, code }) : { ok: false as const, reason: 'invalid' as const };
     if (!result.ok) {
-      return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error: ctx.state.t(result.reason === 'locked' ? 'recovery.locked' : 'recovery.failed') }, 400);
+      return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), langPath: p.recovery, actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error: ctx.state.t(result.reason === 'locked' ? 'recovery.locked' : 'recovery.failed') }, 400);
     }
     await provider.interactionResult(ctx.req, ctx.res, { recovery: { accountId: result.accountId } } as InteractionResults, { mergeWithLastSubmission: false });
     ctx.status = 303;
