@@ -4,9 +4,11 @@ import { EmailConfirmation } from './EmailConfirmation.js';
 import { OidcClient } from './OidcClient.js';
 import { OidcPayload } from './OidcPayload.js';
 import { Passkey } from './Passkey.js';
+import { ProofingSession } from './ProofingSession.js';
+import { VerifiedProfile } from './VerifiedProfile.js';
 import { RecoveryCode } from './RecoveryCode.js';
 import { WebAuthnChallenge } from './WebAuthnChallenge.js';
 
-export { Account, AuditEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, RecoveryCode, WebAuthnChallenge };
+export { Account, AuditEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingSession, RecoveryCode, VerifiedProfile, WebAuthnChallenge };
 
-export const entities = [Account, AuditEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, RecoveryCode, WebAuthnChallenge];
+export const entities = [Account, AuditEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingSession, RecoveryCode, VerifiedProfile, WebAuthnChallenge];

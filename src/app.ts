@@ -15,6 +15,9 @@ import { providerPages } from './http/providerPages.js';
 import { accountRouter } from './http/routes/accountRouter.js';
 import { homeRouter } from './http/routes/homeRouter.js';
 import { interactionRouter } from './http/routes/interactionRouter.js';
+import { proofingRouter } from './http/routes/proofingRouter.js';
+import { createVendors } from './proofing/vendors/createVendors.js';
+import type { ProofingVendors } from './proofing/vendors/ports.js';
 import { staticAssets } from './http/staticAssets.js';
 import { createProvider } from './oidc/createProvider.js';
 import type { KeyMaterial } from './oidc/keys.js';
@@ -27,6 +30,7 @@ export interface AppDeps {
   ds: DataSource;
   keys: KeyMaterial;
   mailer?: Mailer;
+  vendors?: ProofingVendors;
 }
 
 export interface OneDoorApp {
@@ -39,13 +43,14 @@ export interface OneDoorApp {
  * oidc-provider mounted behind them at the issuer's root. Never listens: main.ts and the
  * tests do that.
  */
-export function createApp({ config, ds, keys, mailer }: AppDeps): OneDoorApp {
+export function createApp({ config, ds, keys, mailer, vendors }: AppDeps): OneDoorApp {
   logger.level = config.logLevel;
   const provider = createProvider({ config, ds, keys, pages: providerPages() });
   const deps: HttpDeps = {
     config, ds, keys, provider,
     mailer: mailer ?? createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom }),
     rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin },
+    vendors: vendors ?? createVendors({ vendor: config.proofingVendor, outboxDir: config.outboxDir }),
   };
 
   const app = new Koa();
@@ -62,13 +67,13 @@ export function createApp({ config, ds, keys, mailer }: AppDeps): OneDoorApp {
   // OneDoor's pages: parsed bodies, CSRF tokens, per-IP limits on unsafe requests. Every
   // other path belongs to the provider, which parses and protects its own endpoints.
   const pages = new Router();
-  pages.use(homeRouter().routes(), interactionRouter(deps).routes(), accountRouter(deps).routes());
+  pages.use(homeRouter().routes(), interactionRouter(deps).routes(), accountRouter(deps).routes(), proofingRouter(deps).routes());
   const pageRoutes = pages.routes();
-  const pagesLimiter = limitPerIp(createLimiter({ keyPrefix: 'pages', points: 120, durationSeconds: 60 }));
+  const pagesLimiter = limitPerIp(createLimiter({ keyPrefix: 'pages', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 60 }));
   const parse = bodyParser({ enableTypes: ['form', 'json'], formLimit: '100kb', jsonLimit: '100kb' });
   const csrfCheck = csrf({ secret: hmac(keys.cookieKeys[0]!, 'csrf'), secure });
   app.use(async (ctx, next) => {
-    if (!/^\/(?:$|healthz$|interaction\/|account(?:\/|$))/.test(ctx.path)) return next();
+    if (!/^\/(?:$|healthz$|interaction\/|account(?:\/|$)|verify(?:\/|$))/.test(ctx.path)) return next();
     await pagesLimiter(ctx, () => parse(ctx, () => csrfCheck(ctx, () => pageRoutes(ctx as never, async () => {}))));
   });
 

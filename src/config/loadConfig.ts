@@ -22,6 +22,7 @@ const EnvSchema = z.object({
   SESSION_IDLE_SECONDS: durationSeconds('SESSION_IDLE_SECONDS', 3600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  RATE_LIMIT_MULTIPLIER: z.coerce.number({ message: 'RATE_LIMIT_MULTIPLIER must be a number' }).positive('RATE_LIMIT_MULTIPLIER must be positive').max(10000).default(1),
 });
 
 export type DatabaseConfig =
@@ -45,6 +46,8 @@ export interface Config {
   session: { maxSeconds: number; idleSeconds: number };
   logLevel: string;
   trustProxy: boolean;
+  /** Scales every per-IP rate limit (for many people behind one address, or for load tests). */
+  rateLimitMultiplier: number;
   /** True when cookies may be sent over plain http (issuer on localhost). */
   insecureTransport: boolean;
 }
@@ -105,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { warn?: 
     session: { maxSeconds: e.SESSION_MAX_SECONDS, idleSeconds: e.SESSION_IDLE_SECONDS },
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY === 'true',
+    rateLimitMultiplier: e.RATE_LIMIT_MULTIPLIER,
     insecureTransport: issuerUrl.protocol === 'http:',
   };
 }

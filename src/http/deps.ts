@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../config/loadConfig.js';
 import type { KeyMaterial } from '../oidc/keys.js';
 import type { RelyingParty } from '../passkeys/challenges.js';
+import type { ProofingVendors } from '../proofing/vendors/ports.js';
 import type { Mailer } from '../shared/mailer.js';
 
 /** What the routes need, built once by createApp. */
@@ -13,4 +14,5 @@ export interface HttpDeps {
   mailer: Mailer;
   provider: Provider;
   rp: RelyingParty;
+  vendors: ProofingVendors;
 }

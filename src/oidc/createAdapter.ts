@@ -1,6 +1,7 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { type DataSource, IsNull, LessThan } from 'typeorm';
 import { OidcClient, OidcPayload } from '../../entities/index.js';
+import { scopesForMaxIal } from './claims.js';
 
 /**
  * oidc-provider's adapter interface over TypeORM: every protocol artifact (Session,
@@ -47,7 +48,11 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter {
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
         const row = await clients.findOneBy({ clientId: id });
-        return row ? JSON.parse(row.metadata) as AdapterPayload : undefined;
+        if (!row) return undefined;
+        const metadata = JSON.parse(row.metadata) as AdapterPayload & { scope?: string; max_ial?: number };
+        // A client may ask for the scopes its max_ial allows (identity scopes need max_ial 2).
+        metadata.scope ??= scopesForMaxIal(metadata.max_ial ?? 1).join(' ');
+        return metadata;
       }
       return toPayload(await payloads.findOneBy({ model: this.model, id }));
     }

@@ -6,6 +6,9 @@ import type { Config } from '../config/loadConfig.js';
 import { hmac } from '../shared/ids.js';
 import { logger } from '../shared/logger.js';
 import { ACR_VALUES_SUPPORTED } from './acr.js';
+import { assurancePrompt } from './assurancePolicy.js';
+import { accountClaims } from './accountClaims.js';
+import { parseVerifiedWithin } from '../proofing/levels.js';
 import { SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
 import { validateOneDoorMetadata } from './clientMetadata.js';
 import { createAdapter, findGrantId } from './createAdapter.js';
@@ -38,6 +41,7 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
   // Sessions end after `idleSeconds` without use and never outlive `maxSeconds` from sign-in
   // (NIST SP 800-63B-4 §2.2.3 reauthentication at AAL2). Every use of the session re-saves it.
   const policy = interactionPolicy.base();
+  policy.add(assurancePrompt({ ds, maxIalOf: (ctx) => Number((ctx.oidc.client?.metadata() as { max_ial?: number } | undefined)?.max_ial ?? 1) }), 1);
   policy.get('login')!.checks.add(new interactionPolicy.Check('session_too_old', 'End-User authentication is required', (ctx) => {
     const { session } = ctx.oidc;
     if (session?.accountId && session.loginTs && session.past(config.session.maxSeconds) && !ctx.oidc.result?.login) {
@@ -79,7 +83,13 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: async (_ctx, accountId, client) => pairwiseSubject(keys.secrets.pairwiseSalt, String(client.sectorIdentifier), accountId),
     scopes: SUPPORTED_SCOPES,
-    claims: { ...SCOPE_CLAIMS, sid: null } as unknown as Configuration['claims'],
+    claims: { ...SCOPE_CLAIMS, sid: null, verified_claims: null } as unknown as Configuration['claims'],
+    // Login.gov's `verified_within` (e.g. 30d): re-proof when the last verification is older.
+    extraParams: {
+      verified_within(_ctx, value) {
+        if (value !== undefined && parseVerifiedWithin(value) === undefined) throw new errors.InvalidRequest('verified_within must be a number of days, like 30d');
+      },
+    },
     acrValues: ACR_VALUES_SUPPORTED,
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
@@ -102,6 +112,13 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
       },
     },
     rotateRefreshToken: () => true,
+    // Access tokens remember how the authorization was authenticated (acr, amr), so that userinfo
+    // and introspection describe that authorization, not whatever the session does later.
+    extraTokenClaims: async (ctx, token) => {
+      if (token.kind !== 'AccessToken') return undefined;
+      const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.DeviceCode) as { acr?: string; amr?: string[] } | undefined;
+      return source?.acr ? { acr: source.acr, amr: source.amr } : undefined;
+    },
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
@@ -144,14 +161,15 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
       }
       return undefined;
     },
-    findAccount: async (_ctx, id) => {
+    findAccount: async (ctx, id, token) => {
       const account = await accounts.findOneBy({ id });
       if (!account || account.status !== 'active') return undefined;
+      // The assurance of this authorization: from the token being used, else the session.
+      const fromToken = token as { acr?: string; amr?: string[]; extra?: { acr?: string; amr?: string[] } } | undefined;
+      const source = fromToken?.extra?.acr ? fromToken.extra : (fromToken?.acr ? fromToken : ctx.oidc?.session as { acr?: string; amr?: string[] } | undefined);
       return {
         accountId: account.id,
-        async claims() {
-          return { sub: account.id, email: account.email, email_verified: true, all_emails: [account.email] };
-        },
+        claims: async (_use: string, _scope: string, claims: unknown) => ({ sub: account.id, ...(await accountClaims({ ds, kek: keys.kek, account, acr: source?.acr, amr: source?.amr, requested: claims as Record<string, unknown> | undefined })) }),
       };
     },
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((u) => new URL(u).origin === origin) ?? false,

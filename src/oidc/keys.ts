@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { type Kek, loadOrCreateKek } from '../proofing/vault.js';
 
 /**
  * Signing keys and cookie secrets live in KEYS_DIR, outside the database and never in git.
@@ -13,6 +14,8 @@ export interface KeyMaterial {
   cookieKeys: string[];
   /** Never rotated: changing it would change every pairwise subject and invalidate stored hashes. */
   secrets: { pairwiseSalt: string; pepper: string };
+  /** Key-encryption key for personal data (envelope encryption); see src/proofing/vault.ts. */
+  kek: Kek;
 }
 
 export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
@@ -44,7 +47,7 @@ function readJson(file: string): unknown {
   }
 }
 
-function validate(jwks: unknown, cookies: unknown, secrets: unknown): KeyMaterial {
+function validate(jwks: unknown, cookies: unknown, secrets: unknown): Omit<KeyMaterial, 'kek'> {
   const keys = (jwks as { keys?: unknown })?.keys;
   if (!Array.isArray(keys) || keys.length === 0) throw new Error(`${JWKS_FILE}: "keys" must be a non-empty array`);
   for (const [i, k] of keys.entries()) {
@@ -84,7 +87,8 @@ export async function loadOrCreateKeys(keysDir: string, opts: { onCreate?: (m: s
     writeSecret(secretsFile, { pairwiseSalt: randomBytes(32).toString('base64url'), pepper: randomBytes(32).toString('base64url') });
     opts.onCreate?.(`generated the pairwise-subject salt and hashing pepper in ${secretsFile}`);
   }
-  return validate(readJson(jwksFile), readJson(cookiesFile), readJson(secretsFile));
+  const kek = await loadOrCreateKek({ keysDir, ...(opts.onCreate ? { onCreate: opts.onCreate } : {}) });
+  return { ...validate(readJson(jwksFile), readJson(cookiesFile), readJson(secretsFile)), kek };
 }
 
 /** Adds a new key for each algorithm in front of the old ones. Returns the new key ids. */

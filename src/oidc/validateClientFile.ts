@@ -1,3 +1,4 @@
+import { IAL2_SCOPES, scopesForMaxIal } from './claims.js';
 import { createPublicKey } from 'node:crypto';
 import { errors } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
@@ -102,6 +103,11 @@ const ClientFileSchema = z.strictObject({
   max_ial: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(1),
 }, { error: 'must be a JSON object' }).superRefine((m, ctx) => {
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (m.scope) {
+    const allowed = scopesForMaxIal(m.max_ial);
+    const beyond = m.scope.split(' ').find((s) => !allowed.includes(s));
+    if (beyond) issue('scope', `"${beyond}" is not offered${IAL2_SCOPES.includes(beyond) ? ' to clients with max_ial 1' : ''}`);
+  }
   if (m.token_endpoint_auth_method === 'private_key_jwt') {
     if (m.jwks && m.jwks_uri) issue('jwks_uri', 'use either jwks or jwks_uri, not both');
     else if (!m.jwks && !m.jwks_uri) issue('jwks', 'private_key_jwt needs the client\'s public keys: give jwks or jwks_uri');

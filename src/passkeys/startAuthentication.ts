@@ -12,9 +12,11 @@ export async function startAuthentication(opts: {
   rp: RelyingParty;
   bindingId: string;
   accountId?: string | undefined;
+  /** Offer only device-bound passkeys (AAL3 step-up). */
+  deviceBoundOnly?: boolean;
 }): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const allow = opts.accountId
-    ? await opts.db.getRepository(Passkey).find({ where: { accountId: opts.accountId }, select: { id: true, transports: true } })
+    ? await opts.db.getRepository(Passkey).find({ where: { accountId: opts.accountId, ...(opts.deviceBoundOnly ? { backupEligible: false } : {}) }, select: { id: true, transports: true } })
     : [];
   const options = await generateAuthenticationOptions({
     rpID: opts.rp.rpId,

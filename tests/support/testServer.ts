@@ -42,7 +42,7 @@ export async function startTestServer(opts: { env?: Record<string, string> } = {
   const port = (server.address() as AddressInfo).port;
   const config = loadConfig({
     PORT: String(port), ISSUER: `http://localhost:${port}`, DATABASE_URL: db.url, KEYS_DIR: keysDir,
-    OUTBOX_DIR: outboxDir, LOG_LEVEL: 'silent', ...opts.env,
+    OUTBOX_DIR: outboxDir, LOG_LEVEL: 'silent', RATE_LIMIT_MULTIPLIER: '100', ...opts.env,
   });
   let handler = createApp({ config, ds, keys }).app.callback();
   server.on('request', (req, res) => handler(req, res));

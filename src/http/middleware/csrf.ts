@@ -19,11 +19,18 @@ export function csrf(opts: { secret: string; secure: boolean }) {
     }
     const token = hmac(opts.secret, `csrf:${seed}`);
     ctx.state.csrf = token;
-    if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method)) {
+    // Multipart forms (document uploads) are parsed by their route, which calls assertCsrf.
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method) && !ctx.is('multipart/form-data')) {
       const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body;
       const sent = (typeof body?.['_csrf'] === 'string' ? body['_csrf'] : undefined) ?? ctx.get('x-csrf-token');
       if (!sent || !safeEqual(sent, token)) throw new Forbidden('csrf');
     }
     await next();
   };
+}
+
+/** For routes that parse their own body (multipart): the token must match the page's. */
+export function assertCsrf(ctx: Context, sent: string | undefined): void {
+  const expected = ctx.state.csrf as string | undefined;
+  if (!sent || !expected || !safeEqual(sent, expected)) throw new Forbidden('csrf');
 }

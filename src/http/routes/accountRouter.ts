@@ -5,7 +5,9 @@ import { disconnectAgency, listConnectedAgencies } from '../../accounts/connecte
 import { countUnusedRecoveryCodes, issueRecoveryCodes } from '../../accounts/recoveryCodes.js';
 import { listEvents } from '../../audit/listEvents.js';
 import { recordEvent } from '../../audit/recordEvent.js';
-import { Account } from '../../../entities/index.js';
+import { Account, VerifiedProfile } from '../../../entities/index.js';
+import { deleteVerifiedProfile, reactivateWithPersonalKey } from '../../proofing/verifiedProfiles.js';
+import { createLimiter } from '../middleware/rateLimit.js';
 import { endAllSessions, readSession, type SignedInSession } from '../../oidc/accountSessions.js';
 import { scopeDescriptionKey } from '../../oidc/claims.js';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/createProvider.js';
@@ -23,7 +25,7 @@ import { parseAuthenticationResponse, parseRegistrationResponse } from '../parse
 import { RedirectDone } from '../RedirectDone.js';
 import { render, WEBAUTHN_SCRIPTS } from '../render.js';
 
-const NOTICES = ['passkey_added', 'passkey_renamed', 'passkey_removed', 'agency_disconnected'];
+const NOTICES = ['passkey_added', 'passkey_renamed', 'passkey_removed', 'agency_disconnected', 'identity_deleted', 'identity_reactivated'];
 
 
 /**
@@ -34,6 +36,8 @@ const NOTICES = ['passkey_added', 'passkey_renamed', 'passkey_removed', 'agency_
 export function accountRouter(deps: HttpDeps): Router {
   const { provider, ds, config, keys, rp } = deps;
   const router = new Router({ prefix: '/account' });
+  // Personal keys carry 80 bits, but guesses still cost: a few per hour per account.
+  const personalKeyLimiter = createLimiter({ keyPrefix: 'personal-key', points: 10, durationSeconds: 3600 });
 
   async function requireSession(ctx: Context): Promise<SignedInSession> {
     const session = await readSession({ provider, config, req: ctx.req, res: ctx.res, touch: true });
@@ -79,15 +83,16 @@ export function accountRouter(deps: HttpDeps): Router {
     const session = await requireSession(ctx);
     const account = await ds.getRepository(Account).findOneByOrFail({ id: session.accountId });
     const t = ctx.state.t;
-    const [passkeys, codesLeft, agencies, events] = await Promise.all([
+    const [passkeys, codesLeft, agencies, events, profile] = await Promise.all([
       listPasskeys({ db: ds.manager, accountId: account.id }),
       countUnusedRecoveryCodes({ db: ds.manager, accountId: account.id }),
       listConnectedAgencies({ db: ds.manager, accountId: account.id, hiddenClientIds: [ACCOUNT_CLIENT_ID] }),
       listEvents({ db: ds.manager, accountId: account.id, limit: 30 }),
+      ds.getRepository(VerifiedProfile).findOne({ where: { accountId: account.id }, select: { status: true, verifiedAt: true, facialMatch: true } }),
     ]);
     const names = new Map(agencies.map((a) => [a.clientId, a.clientName]));
     const notice = typeof ctx.query['notice'] === 'string' && NOTICES.includes(ctx.query['notice']) ? t(`account.notice.${ctx.query['notice']}`) : undefined;
-    const error = ctx.query['error'] === 'rename_invalid' || ctx.query['error'] === 'last_passkey' ? t(`account.${ctx.query['error']}`) : undefined;
+    const error = typeof ctx.query['error'] === 'string' && ['rename_invalid', 'last_passkey', 'personal_key_wrong'].includes(ctx.query['error']) ? t(`account.${ctx.query['error']}`) : undefined;
     render(ctx, 'account', {
       title: t('account.page_title'),
       email: account.email,
@@ -103,6 +108,9 @@ export function accountRouter(deps: HttpDeps): Router {
         const key = e.type === 'signed_in' && e.clientId && e.clientId !== ACCOUNT_CLIENT_ID ? 'history.signed_in_at' : `history.${e.type}`;
         return { when: fmt(ctx, e.at), what: t(key, { ...e.details, client, defaultValue: e.type }) };
       }),
+      identity: profile
+        ? { status: profile.status, verifiedAt: fmt(ctx, profile.verifiedAt), facialMatch: profile.facialMatch }
+        : { status: 'none' },
       signOutUrl: `/session/end?client_id=${ACCOUNT_CLIENT_ID}&post_logout_redirect_uri=${encodeURIComponent(`${config.issuer}/`)}`,
     });
   });
@@ -210,6 +218,27 @@ export function accountRouter(deps: HttpDeps): Router {
       return issued;
     });
     render(ctx, 'recovery-codes', { title: ctx.state.t('codes.title'), codes, continueUrl: '/account' });
+  });
+
+  // ---- verified identity ---------------------------------------------------------------
+  router.post('/identity/delete', async (ctx) => {
+    const session = await requireSession(ctx);
+    if (field(ctx, 'confirm', 8) !== 'yes') throw new BadInput('bad_request', 'confirm');
+    await ds.transaction((db) => deleteVerifiedProfile({ db, accountId: session.accountId }));
+    ctx.status = 303;
+    ctx.redirect('/account?notice=identity_deleted');
+  });
+
+  router.post('/identity/reactivate', async (ctx) => {
+    const session = await requireSession(ctx);
+    await personalKeyLimiter.consume(session.accountId);
+    const result = await ds.transaction((db) => reactivateWithPersonalKey({ db, kek: keys.kek, accountId: session.accountId, personalKey: field(ctx, 'personal_key', 64) }));
+    if (!result.ok) {
+      ctx.status = 303;
+      ctx.redirect('/account?error=personal_key_wrong');
+      return;
+    }
+    render(ctx, 'verify-personal-key', { title: ctx.state.t('verify.personal_key_title'), personalKey: result.personalKey, continueUrl: '/account?notice=identity_reactivated', reactivated: true });
   });
 
   // ---- agencies and sessions -------------------------------------------------------------

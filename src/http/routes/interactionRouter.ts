@@ -14,6 +14,7 @@ import { Account, type Passkey } from '../../../entities/index.js';
 import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
 import { finishRegistration } from '../../passkeys/finishRegistration.js';
 import { addPasskey } from '../../passkeys/managePasskeys.js';
+import { deactivateForRecovery } from '../../proofing/verifiedProfiles.js';
 import { startAuthentication } from '../../passkeys/startAuthentication.js';
 import { startRegistration } from '../../passkeys/startRegistration.js';
 import { AppError, NotFound } from '../../shared/errors.js';
@@ -48,9 +49,9 @@ export function interactionRouter(deps: HttpDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
   // Per-IP limits are generous (offices and carriers share addresses); per-account failures are
   // throttled separately (passkeys/throttle.ts) and per-address mail is strict.
-  const ipMailLimiter = createLimiter({ keyPrefix: 'signup-mail-ip', points: 50, durationSeconds: 3600 });
+  const ipMailLimiter = createLimiter({ keyPrefix: 'signup-mail-ip', points: Math.ceil(50 * config.rateLimitMultiplier), durationSeconds: 3600 });
   const addressMailLimiter = createLimiter({ keyPrefix: 'signup-mail-address', points: 5, durationSeconds: 3600 });
-  const signInLimiter = createLimiter({ keyPrefix: 'sign-in', points: 300, durationSeconds: 300 });
+  const signInLimiter = createLimiter({ keyPrefix: 'sign-in', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 300 });
 
   async function details(ctx: Context, expectPrompt?: string): Promise<Details> {
     const d = await provider.interactionDetails(ctx.req, ctx.res);
@@ -112,12 +113,74 @@ export function interactionRouter(deps: HttpDeps): Router {
       const t = ctx.state.t;
       const items = [
         ...(det.missingOIDCScope ?? []).map((s) => { const k = scopeDescriptionKey(s); return k ? t(k) : s; }),
-        ...(det.missingOIDCClaims ?? []).map((c) => t('consent.claim', { claim: c })),
+        ...(det.missingOIDCClaims ?? []).map((c) => (c === 'verified_claims' ? t('consent.claim_verified_claims') : t('consent.claim', { claim: c }))),
       ];
       const p = paths(d.uid);
       return render(ctx, 'consent', { title: t('consent.title', { client: name }), clientName: name, items, actions: { confirm: p.consent, abort: p.abort } });
     }
+    if (d.prompt.name === 'assurance') return renderAssurance(ctx, d, name);
     throw new NotFound();
+  });
+
+  // ---- assurance step-up: identity verification (IAL2), stronger authentication (AAL) ------
+  function wantedAal(d: Details): number {
+    const det = d.prompt.details as { requirement?: { aal?: number; phishingResistant?: boolean } };
+    return det.requirement?.aal ?? (det.requirement?.phishingResistant ? 2 : 1);
+  }
+
+  function renderAssurance(ctx: Context, d: Details, name: string, error?: string) {
+    const p = paths(d.uid);
+    const t = ctx.state.t;
+    const det = d.prompt.details as { requirement?: { facialMatch?: boolean }; hasDeviceBoundPasskey?: boolean };
+    if (d.prompt.reasons.includes('ial2_required')) {
+      return render(ctx, 'verify-needed', {
+        title: t('stepup.verify_title'), clientName: name, facialMatch: !!det.requirement?.facialMatch,
+        actions: { start: `/verify?return=${encodeURIComponent(d.uid)}`, abort: p.abort }, langPath: p.self,
+      });
+    }
+    const aal3 = wantedAal(d) >= 3;
+    if (aal3 && !det.hasDeviceBoundPasskey) {
+      return render(ctx, 'stepup-unavailable', { title: t('stepup.unavailable_title'), clientName: name, actions: { unmet: `${p.self}/unmet` }, langPath: p.self });
+    }
+    return render(ctx, 'stepup-passkey', {
+      title: t('stepup.passkey_title'), clientName: name, lead: t(aal3 ? 'stepup.aal3_lead' : 'stepup.aal2_lead', { client: name }),
+      scripts: WEBAUTHN_SCRIPTS, error, langPath: p.self,
+      actions: { options: `${p.self}/stepup/options`, submit: `${p.self}/stepup`, abort: p.abort },
+    }, error ? 400 : 200);
+  }
+
+  router.post('/stepup/options', async (ctx) => {
+    const d = await details(ctx, 'assurance');
+    await signInLimiter.consume(ctx.ip);
+    ctx.set('cache-control', 'no-store');
+    ctx.body = await startAuthentication({ db: ds.manager, rp, bindingId: d.uid, accountId: d.session!.accountId, deviceBoundOnly: wantedAal(d) >= 3 });
+  });
+
+  router.post('/stepup', async (ctx) => {
+    const d = await details(ctx, 'assurance');
+    await signInLimiter.consume(ctx.ip);
+    const name = await clientName(d);
+    const accountId = d.session!.accountId;
+    const response = parseAuthenticationResponse(field(ctx, 'response', 65536));
+    const result = response ? await finishAuthentication({ db: ds.manager, rp, bindingId: d.uid, response }) : undefined;
+    const strongEnough = result?.ok && result.accountId === accountId && passkeyAssurance(result.passkey).aal >= wantedAal(d);
+    if (!result?.ok || !strongEnough) {
+      if (result && !result.ok && result.accountId) await recordEvent({ db: ds.manager, accountId: result.accountId, type: 'sign_in_failed', clientId: String(d.params['client_id']) });
+      return renderAssurance(ctx, d, name, ctx.state.t(wantedAal(d) >= 3 ? 'stepup.aal3_failed' : 'login.failed'));
+    }
+    await completeLogin(ctx, d, accountId, passkeyAmr(result.passkey), passkeyAssurance(result.passkey));
+  });
+
+  // The person cannot reach what the agency asked for: the agency is told so (OIDC Core §3.1.2.6).
+  router.post('/unmet', async (ctx) => {
+    await details(ctx, 'assurance');
+    await finishWith(ctx, { error: 'unmet_authentication_requirements', error_description: 'the End-User cannot meet the requested authentication requirements' });
+  });
+
+  // Back from identity verification: the policy runs again and finds IAL2 met.
+  router.get('/continue', async (ctx) => {
+    await details(ctx, 'assurance');
+    await finishWith(ctx, { assurance: { checked: clock.epoch() } } as InteractionResults);
   });
 
   // ---- passkey sign-in -------------------------------------------------------------------
@@ -288,7 +351,11 @@ export function interactionRouter(deps: HttpDeps): Router {
     if (!response) return again();
     const reg = await finishRegistration({ db: ds.manager, rp, bindingId: d.uid, response, name: passkeyName(ctx, field(ctx, 'name', 200)) });
     if (!reg.ok || reg.accountId !== accountId) return again();
-    await ds.transaction((db) => addPasskey({ db, passkey: reg.passkey }));
+    await ds.transaction(async (db) => {
+      await addPasskey({ db, passkey: reg.passkey });
+      // Every passkey may be in someone else's hands: the verified identity waits for the personal key.
+      await deactivateForRecovery({ db, accountId });
+    });
     // A recovery code is a single-factor look-up secret: the session counts as AAL1.
     await completeLogin(ctx, d, accountId, ['otp'], { ial: 1, aal: 1, phishingResistant: false });
   });

@@ -1,0 +1,288 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { Account } from '../../../entities/index.js';
+import { recordEvent } from '../../audit/recordEvent.js';
+import { requirementOf } from '../../oidc/acr.js';
+import { readSession, type SignedInSession } from '../../oidc/accountSessions.js';
+import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
+import { startAuthentication } from '../../passkeys/startAuthentication.js';
+import { checkRecords } from '../../proofing/checkRecords.js';
+import { confirmPossessionCode, sendLetterCode, sendPhoneCode } from '../../proofing/possession.js';
+import type { ProofingContext } from '../../proofing/proofingContext.js';
+import { abandonProofing, findProofing, readDraft, startProofing, completeStep, type ProofingState } from '../../proofing/proofingSessions.js';
+import { maskSsn } from '../../proofing/ssn.js';
+import { canDo, PROOFING_STEPS, type StepId } from '../../proofing/steps.js';
+import { submitDocument } from '../../proofing/submitDocument.js';
+import { submitFacialMatch } from '../../proofing/submitFacialMatch.js';
+import { submitSsn } from '../../proofing/submitSsn.js';
+import { completeProofing } from '../../proofing/verifiedProfiles.js';
+import { BadInput } from '../../shared/errors.js';
+import type { HttpDeps } from '../deps.js';
+import { field } from '../formFields.js';
+import { assertCsrf } from '../middleware/csrf.js';
+import { createLimiter } from '../middleware/rateLimit.js';
+import { parseAuthenticationResponse } from '../parseWebAuthnResponse.js';
+import { parseMultipart } from '../parseMultipart.js';
+import { RedirectDone } from '../RedirectDone.js';
+import { render, WEBAUTHN_SCRIPTS } from '../render.js';
+
+const RETURN_COOKIE = 'od_verify_return';
+const MAX_IMAGE_BYTES = 15 * 1024 * 1024;
+const STEP_PATH: Record<StepId, string> = {
+  consent: '/verify/consent', document: '/verify/document', facial_match: '/verify/facial-match', ssn: '/verify/ssn',
+  records: '/verify/records', possession: '/verify/possession', reauth: '/verify/reauth',
+};
+
+/**
+ * Identity verification (IAL2), one page per step of the table in src/proofing/steps.ts. The
+ * flow belongs to the signed-in account, not to a browser: it can be left and resumed on
+ * another device. Started from an agency's request, it returns there when done.
+ */
+export function proofingRouter(deps: HttpDeps): Router {
+  const { provider, ds, config, keys, rp, vendors } = deps;
+  const router = new Router({ prefix: '/verify' });
+  const pctx: ProofingContext = { db: ds.manager, kek: keys.kek, vendors, pepper: keys.secrets.pepper };
+  const codeLimiter = createLimiter({ keyPrefix: 'proofing-code', points: 60, durationSeconds: 3600 });
+
+  async function requireSession(ctx: Context): Promise<SignedInSession> {
+    const session = await readSession({ provider, config, req: ctx.req, res: ctx.res, touch: true });
+    const account = session ? await ds.getRepository(Account).findOneBy({ id: session.accountId }) : null;
+    if (session && account?.status === 'active') {
+      ctx.set('cache-control', 'no-store');
+      return session;
+    }
+    if (ctx.method === 'GET') {
+      ctx.status = 303;
+      ctx.redirect('/account/signin');
+      throw new RedirectDone();
+    }
+    throw new BadInput('sign_in_required');
+  }
+
+  function returnUid(ctx: Context): string | undefined {
+    const v = ctx.cookies.get(RETURN_COOKIE);
+    return v && /^[A-Za-z0-9_-]{10,64}$/.test(v) ? v : undefined;
+  }
+
+  function go(ctx: Context, path: string): never {
+    ctx.status = 303;
+    ctx.redirect(path);
+    throw new RedirectDone();
+  }
+
+  /** The flow in progress, at a step that may be done now; otherwise back to where it stands. */
+  async function at(ctx: Context, step: StepId): Promise<{ session: SignedInSession; state: ProofingState }> {
+    const session = await requireSession(ctx);
+    const state = await findProofing(pctx, session.accountId);
+    if (!state) go(ctx, '/verify');
+    const flags = { facialMatchRequired: state.session.facialMatchRequired };
+    if (!canDo(step, state.done, flags)) go(ctx, '/verify');
+    return { session, state };
+  }
+
+  function page(ctx: Context, name: string, state: ProofingState | undefined, data: Record<string, unknown> & { title: string }, status = 200) {
+    const t = ctx.state.t;
+    const steps = state ? PROOFING_STEPS.filter((s) => s.appliesWhen !== 'facialMatchRequired' || state.session.facialMatchRequired).map((s) => ({
+      label: t(`verify.step.${s.id}`), done: state.done.includes(s.id), current: state.next === s.id,
+    })) : [];
+    render(ctx, name, { steps, abandon: '/verify/abandon', ...data }, status);
+  }
+
+  const errorText = (ctx: Context, reason: string) => ctx.state.t(`verify.error.${reason}`);
+
+  // ---- entry: start or resume, then the next step -----------------------------------------
+  router.get('/', async (ctx) => {
+    const session = await requireSession(ctx);
+    let facialMatchRequired = false;
+    const ret = typeof ctx.query['return'] === 'string' ? ctx.query['return'] : undefined;
+    if (ret && /^[A-Za-z0-9_-]{10,64}$/.test(ret)) {
+      // Only an authorization of this same person can be returned to.
+      const interaction = await provider.Interaction.find(ret);
+      if (interaction?.session?.accountId === session.accountId) {
+        ctx.cookies.set(RETURN_COOKIE, ret, { httpOnly: true, sameSite: 'lax', secure: !config.insecureTransport, maxAge: 3600 * 1000, signed: false });
+        facialMatchRequired = !!requirementOf(interaction.params['acr_values'] as string | undefined).facialMatch;
+      }
+    }
+    const existing = await findProofing(pctx, session.accountId);
+    const state = await startProofing(pctx, { accountId: session.accountId, facialMatchRequired });
+    if (!existing) await recordEvent({ db: ds.manager, accountId: session.accountId, type: 'proofing_started' });
+    if (state.next === 'complete') go(ctx, '/account');
+    if (state.next === 'possession' && state.session.status === 'pending_letter') go(ctx, '/verify/code');
+    go(ctx, STEP_PATH[state.next]);
+  });
+
+  router.post('/abandon', async (ctx) => {
+    const session = await requireSession(ctx);
+    await abandonProofing(pctx, session.accountId);
+    await recordEvent({ db: ds.manager, accountId: session.accountId, type: 'proofing_abandoned' });
+    const uid = returnUid(ctx);
+    ctx.cookies.set(RETURN_COOKIE, null);
+    go(ctx, uid ? `/interaction/${uid}` : '/account');
+  });
+
+  // ---- 1. what will be checked, and consent ----------------------------------------------
+  router.get('/consent', async (ctx) => {
+    const { state } = await at(ctx, 'consent');
+    page(ctx, 'verify-consent', state, { title: ctx.state.t('verify.consent_title') });
+  });
+
+  router.post('/consent', async (ctx) => {
+    const { state } = await at(ctx, 'consent');
+    if (field(ctx, 'agree', 8) !== 'yes') return page(ctx, 'verify-consent', state, { title: ctx.state.t('verify.consent_title'), error: ctx.state.t('verify.error.consent_required') }, 400);
+    await completeStep(pctx, state.session, 'consent');
+    go(ctx, '/verify');
+  });
+
+  // ---- 2. identity document (and 6. facial match) -----------------------------------------
+  router.get('/document', async (ctx) => {
+    const { state } = await at(ctx, 'document');
+    page(ctx, 'verify-document', state, { title: ctx.state.t('verify.document_title') });
+  });
+
+  router.post('/document', async (ctx) => {
+    const { state } = await at(ctx, 'document');
+    const form = await parseMultipart(ctx, { files: ['front', 'back'], fields: ['_csrf'], maxFileBytes: MAX_IMAGE_BYTES });
+    assertCsrf(ctx, form.fields['_csrf']);
+    const again = (reason: string) => page(ctx, 'verify-document', state, { title: ctx.state.t('verify.document_title'), error: errorText(ctx, reason) }, reason.endsWith('unavailable') ? 503 : 400);
+    if (!form.files['front']?.length || !form.files['back']?.length) return again('document_missing');
+    const result = await submitDocument(pctx, { state, front: form.files['front'], back: form.files['back'] });
+    if (!result.ok) return again(`document_${result.reason}`);
+    go(ctx, '/verify');
+  });
+
+  router.get('/facial-match', async (ctx) => {
+    const { state } = await at(ctx, 'facial_match');
+    page(ctx, 'verify-facial', state, { title: ctx.state.t('verify.facial_title') });
+  });
+
+  router.post('/facial-match', async (ctx) => {
+    const { state } = await at(ctx, 'facial_match');
+    const form = await parseMultipart(ctx, { files: ['front', 'selfie'], fields: ['_csrf'], maxFileBytes: MAX_IMAGE_BYTES });
+    assertCsrf(ctx, form.fields['_csrf']);
+    const again = (reason: string) => page(ctx, 'verify-facial', state, { title: ctx.state.t('verify.facial_title'), error: errorText(ctx, reason) }, reason.endsWith('unavailable') ? 503 : 400);
+    if (!form.files['front']?.length || !form.files['selfie']?.length) return again('facial_missing');
+    const result = await submitFacialMatch(pctx, { state, selfie: form.files['selfie'], documentFront: form.files['front'] });
+    if (!result.ok) return again(`facial_${result.reason}`);
+    go(ctx, '/verify');
+  });
+
+  // ---- 3. SSN and date of birth ----------------------------------------------------------
+  const ssnPage = (ctx: Context, state: ProofingState, extra: Record<string, unknown> = {}, status = 200) =>
+    page(ctx, 'verify-ssn', state, { title: ctx.state.t('verify.ssn_title'), ...extra }, status);
+
+  router.get('/ssn', async (ctx) => {
+    const { state } = await at(ctx, 'ssn');
+    ssnPage(ctx, state);
+  });
+
+  router.post('/ssn', async (ctx) => {
+    const { state } = await at(ctx, 'ssn');
+    const [m, d, y] = [field(ctx, 'dob_month', 2), field(ctx, 'dob_day', 2), field(ctx, 'dob_year', 4)].map((v) => v.trim());
+    const dob = /^\d{1,2}$/.test(m!) && /^\d{1,2}$/.test(d!) && /^\d{4}$/.test(y!) ? `${y}-${m!.padStart(2, '0')}-${d!.padStart(2, '0')}` : '';
+    const result = await submitSsn(pctx, { state, ssn: field(ctx, 'ssn', 20), dateOfBirth: dob });
+    if (!result.ok) return ssnPage(ctx, state, { error: errorText(ctx, result.reason), dob: { m, d, y } }, 400);
+    go(ctx, '/verify');
+  });
+
+  // ---- 4. records check -----------------------------------------------------------------
+  function recordsPage(ctx: Context, state: ProofingState, error?: string, status = 200) {
+    const draft = readDraft(pctx, state.session);
+    const doc = draft.document!;
+    page(ctx, 'verify-records', state, {
+      title: ctx.state.t('verify.records_title'), error,
+      summary: {
+        name: [doc.firstName, doc.middleName, doc.lastName].filter(Boolean).join(' '), dob: doc.dateOfBirth,
+        address: [doc.address.street1, doc.address.street2, `${doc.address.city}, ${doc.address.state} ${doc.address.postalCode}`].filter(Boolean),
+        ssn: maskSsn(draft.ssn ?? ''),
+      },
+    }, status);
+  }
+
+  router.get('/records', async (ctx) => {
+    const { state } = await at(ctx, 'records');
+    recordsPage(ctx, state);
+  });
+
+  router.post('/records', async (ctx) => {
+    const { state } = await at(ctx, 'records');
+    const result = await checkRecords(pctx, { state });
+    if (!result.ok) return recordsPage(ctx, state, errorText(ctx, `records_${result.reason}`), result.reason.endsWith('unavailable') ? 503 : 400);
+    go(ctx, '/verify');
+  });
+
+  // ---- 5. phone or address possession ---------------------------------------------------
+  const possessionPage = (ctx: Context, state: ProofingState, extra: Record<string, unknown> = {}, status = 200) =>
+    page(ctx, 'verify-possession', state, { title: ctx.state.t('verify.possession_title'), ...extra }, status);
+
+  router.get('/possession', async (ctx) => {
+    const { state } = await at(ctx, 'possession');
+    possessionPage(ctx, state);
+  });
+
+  router.post('/phone', async (ctx) => {
+    const { state } = await at(ctx, 'possession');
+    await codeLimiter.consume(state.session.accountId);
+    const phone = field(ctx, 'phone', 32);
+    const result = await sendPhoneCode(pctx, { state, phone, t: ctx.state.t });
+    if (!result.ok) return possessionPage(ctx, state, { error: errorText(ctx, `phone_${result.reason}`), phone }, result.reason.endsWith('unavailable') ? 503 : 400);
+    go(ctx, '/verify/code');
+  });
+
+  router.post('/letter', async (ctx) => {
+    const { state } = await at(ctx, 'possession');
+    await codeLimiter.consume(state.session.accountId);
+    const result = await sendLetterCode(pctx, { state, t: ctx.state.t, url: `${config.issuer}/verify` });
+    if (!result.ok) return possessionPage(ctx, state, { error: errorText(ctx, `letter_${result.reason}`) }, result.reason.endsWith('unavailable') ? 503 : 400);
+    go(ctx, '/verify/code');
+  });
+
+  const codePage = (ctx: Context, state: ProofingState, extra: Record<string, unknown> = {}, status = 200) =>
+    page(ctx, 'verify-code', state, { title: ctx.state.t('verify.code_title'), channel: state.session.codeChannel, ...extra }, status);
+
+  router.get('/code', async (ctx) => {
+    const { state } = await at(ctx, 'possession');
+    if (!state.session.codeChannel) go(ctx, '/verify/possession');
+    codePage(ctx, state);
+  });
+
+  router.post('/code', async (ctx) => {
+    const { state } = await at(ctx, 'possession');
+    await codeLimiter.consume(state.session.accountId);
+    const result = await confirmPossessionCode(pctx, { state, code: field(ctx, 'code', 32) });
+    if (!result.ok) return codePage(ctx, state, { error: errorText(ctx, `code_${result.reason}`) }, 400);
+    go(ctx, '/verify');
+  });
+
+  // ---- 7. re-authenticate, then the personal key ----------------------------------------
+  const reauthPage = (ctx: Context, state: ProofingState, error?: string) => page(ctx, 'reauth', state, {
+    title: ctx.state.t('verify.reauth_title'), lead: ctx.state.t('verify.reauth_lead'), scripts: WEBAUTHN_SCRIPTS, error,
+    actions: { submit: '/verify/reauth', options: '/verify/reauth/options' }, langPath: '/verify/reauth',
+  }, error ? 400 : 200);
+
+  router.get('/reauth', async (ctx) => {
+    const { state } = await at(ctx, 'reauth');
+    reauthPage(ctx, state);
+  });
+
+  router.post('/reauth/options', async (ctx) => {
+    const { session } = await at(ctx, 'reauth');
+    ctx.body = await startAuthentication({ db: ds.manager, rp, bindingId: session.uid, accountId: session.accountId });
+  });
+
+  router.post('/reauth', async (ctx) => {
+    const { session, state } = await at(ctx, 'reauth');
+    const response = parseAuthenticationResponse(field(ctx, 'response', 65536));
+    const result = response ? await finishAuthentication({ db: ds.manager, rp, bindingId: session.uid, response }) : undefined;
+    if (!result?.ok || result.accountId !== session.accountId) return reauthPage(ctx, state, ctx.state.t('reauth.failed'));
+    const done = await ds.transaction((db) => completeProofing({ ...pctx, db }, { state }));
+    if (!done.ok) go(ctx, '/verify');
+    const uid = returnUid(ctx);
+    ctx.cookies.set(RETURN_COOKIE, null);
+    render(ctx, 'verify-personal-key', {
+      title: ctx.state.t('verify.personal_key_title'), personalKey: done.personalKey,
+      continueUrl: uid ? `/interaction/${uid}/continue` : '/account',
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,83 @@
+import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { DataSource } from 'typeorm';
+import { Passkey } from '../../entities/index.js';
+import { aalFromAmr, ialFromProfile, parseVerifiedWithin } from '../proofing/levels.js';
+import { profileState } from '../proofing/verifiedProfiles.js';
+import { clock } from '../shared/clock.js';
+import { type AchievedAssurance, type AssuranceRequirement, chooseAcr, requirementOf } from './acr.js';
+
+const { Check, Prompt } = interactionPolicy;
+
+export interface Assessment {
+  requirement: AssuranceRequirement;
+  achieved: AchievedAssurance;
+  /** The account has at least one device-bound passkey (AAL3 is reachable). */
+  hasDeviceBoundPasskey: boolean;
+}
+
+const CACHE = Symbol('assurance');
+
+/**
+ * What this authorization asks for (acr_values, verified_within) against what the person has:
+ * IAL from their verified profile, AAL from how this session was authenticated.
+ */
+export async function assess(ctx: KoaContextWithOIDC, ds: DataSource): Promise<Assessment> {
+  const oidc = ctx.oidc as unknown as Record<symbol, Assessment | undefined> & KoaContextWithOIDC['oidc'];
+  const cached = oidc[CACHE];
+  if (cached) return cached;
+  const accountId = ctx.oidc.session!.accountId!;
+  const requirement = requirementOf(ctx.oidc.params!['acr_values'] as string | undefined);
+  const profile = await profileState({ db: ds.manager, accountId });
+  const aal = aalFromAmr(ctx.oidc.session!.amr as string[] | undefined);
+  const ial = ialFromProfile(profile, {
+    now: clock.now(),
+    verifiedWithinSeconds: parseVerifiedWithin(ctx.oidc.params!['verified_within']),
+    facialMatchRequired: requirement.facialMatch,
+  });
+  const hasDeviceBoundPasskey = aal === 3 || await ds.getRepository(Passkey).existsBy({ accountId, backupEligible: false });
+  const result: Assessment = {
+    requirement,
+    achieved: { ial, aal, phishingResistant: aal >= 2, facialMatch: ial === 2 && (profile.facialMatch ?? false) },
+    hasDeviceBoundPasskey,
+  };
+  oidc[CACHE] = result;
+  return result;
+}
+
+/**
+ * The `assurance` prompt, after `login` and before `consent`: an agency asking for more than the
+ * person has gets them taken through what is missing in the same authorization — identity
+ * proofing for IAL2, a device-bound passkey for AAL3, a passkey after a recovery-code sign-in
+ * for AAL2 — and the ID token's `acr` is always the level actually met.
+ */
+export function assurancePrompt(opts: { ds: DataSource; maxIalOf: (ctx: KoaContextWithOIDC) => number }) {
+  const { ds } = opts;
+  return new Prompt(
+    { name: 'assurance', requestable: false },
+    async (ctx) => {
+      const a = await assess(ctx, ds);
+      return { requirement: a.requirement, achieved: a.achieved, hasDeviceBoundPasskey: a.hasDeviceBoundPasskey };
+    },
+    new Check('client_max_ial', 'requested assurance exceeds the client registration', async (ctx) => {
+      const a = await assess(ctx, ds);
+      if ((a.requirement.ial ?? 1) > opts.maxIalOf(ctx)) throw new errors.InvalidRequest('acr_values ask for an identity assurance level this client is not registered for');
+      return Check.NO_NEED_TO_PROMPT;
+    }),
+    new Check('ial2_required', 'identity verification is required', 'interaction_required', async (ctx) => {
+      const a = await assess(ctx, ds);
+      return (a.requirement.ial ?? 1) > a.achieved.ial ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+    new Check('aal_required', 'stronger authentication is required', 'interaction_required', async (ctx) => {
+      const a = await assess(ctx, ds);
+      const wanted = a.requirement.aal ?? (a.requirement.phishingResistant ? 2 : 1);
+      return wanted > a.achieved.aal ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+    // Not a prompt: records in the session the acr this authorization will report.
+    new Check('acr', 'acr', async (ctx) => {
+      const a = await assess(ctx, ds);
+      const acr = chooseAcr(ctx.oidc.params!['acr_values'] as string | undefined, a.achieved);
+      if (ctx.oidc.session!.acr !== acr) ctx.oidc.session!.acr = acr;
+      return Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+}

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { ProofingSession } from '../../entities/index.js';
+import { clock } from '../shared/clock.js';
+import type { IdDocument } from './documents/parseAamva.js';
+import type { ProofingContext } from './proofingContext.js';
+import { isStepId, nextStep, type StepId } from './steps.js';
+import { openRecord, parseSealed, sealRecord, serializeSealed } from './vault.js';
+
+/** What the person has given so far; sealed at rest, bound to the account id. */
+export interface ProofingDraft {
+  document?: IdDocument;
+  ssn?: string;
+  phone?: string;
+  possession?: 'phone' | 'letter';
+  facialMatch?: boolean;
+}
+
+export interface ProofingState {
+  session: ProofingSession;
+  done: StepId[];
+  next: StepId | 'complete';
+}
+
+const aad = (accountId: string) => `proofing-draft:${accountId}`;
+
+export function stateOf(session: ProofingSession): ProofingState {
+  const done = (JSON.parse(session.stepsDone) as unknown[]).filter(isStepId);
+  return { session, done, next: nextStep(done, { facialMatchRequired: session.facialMatchRequired }) };
+}
+
+export async function findProofing(ctx: Pick<ProofingContext, 'db'>, accountId: string): Promise<ProofingState | undefined> {
+  const session = await ctx.db.getRepository(ProofingSession).findOneBy({ accountId });
+  return session ? stateOf(session) : undefined;
+}
+
+/**
+ * The account's proofing in progress, or a new one. Asking for a facial match upgrades a flow
+ * that did not have it (the step is added; nothing done is lost).
+ */
+export async function startProofing(ctx: Pick<ProofingContext, 'db'>, opts: { accountId: string; facialMatchRequired: boolean }): Promise<ProofingState> {
+  const repo = ctx.db.getRepository(ProofingSession);
+  const existing = await repo.findOneBy({ accountId: opts.accountId });
+  if (existing) {
+    if (opts.facialMatchRequired && !existing.facialMatchRequired) {
+      existing.facialMatchRequired = true;
+      existing.updatedAt = clock.now();
+      await repo.update({ id: existing.id }, { facialMatchRequired: true, updatedAt: existing.updatedAt });
+    }
+    return stateOf(existing);
+  }
+  const now = clock.now();
+  const session = repo.create({
+    id: randomUUID(), accountId: opts.accountId, status: 'in_progress', facialMatchRequired: opts.facialMatchRequired,
+    stepsDone: '[]', draft: null, codeChannel: null, codeHash: null, codeExpiresAt: null, codeAttempts: 0, createdAt: now, updatedAt: now,
+  });
+  // Two tabs starting at once: the unique index lets one insert win; the other reads it.
+  try {
+    await repo.insert(session);
+  } catch {
+    const winner = await repo.findOneByOrFail({ accountId: opts.accountId });
+    return stateOf(winner);
+  }
+  return stateOf(session);
+}
+
+export function readDraft(ctx: Pick<ProofingContext, 'kek'>, session: ProofingSession): ProofingDraft {
+  if (!session.draft) return {};
+  return openRecord({ kek: ctx.kek, sealed: parseSealed(session.draft), aad: aad(session.accountId) }) as ProofingDraft;
+}
+
+/**
+ * Saves a step as done together with what it added to the draft, in one update. Steps that
+ * relied on what this step replaces (`invalidates`) must be done again.
+ */
+export async function completeStep(ctx: Pick<ProofingContext, 'db' | 'kek'>, session: ProofingSession, step: StepId, changes: Partial<ProofingDraft> = {}, extra: Partial<ProofingSession> = {}, invalidates: readonly StepId[] = []): Promise<ProofingState> {
+  const state = stateOf(session);
+  const kept = state.done.filter((s) => !invalidates.includes(s) && s !== step);
+  const done = [...kept, step];
+  const draft = Object.keys(changes).length ? serializeSealed(sealRecord({ kek: ctx.kek, plaintext: { ...readDraft(ctx, session), ...changes }, aad: aad(session.accountId) })) : session.draft;
+  const update = { stepsDone: JSON.stringify(done), draft, updatedAt: clock.now(), ...extra };
+  await ctx.db.getRepository(ProofingSession).update({ id: session.id }, update);
+  Object.assign(session, update);
+  return stateOf(session);
+}
+
+/** Replaces the draft without completing a step (e.g. the phone number a code was sent to). */
+export async function updateDraft(ctx: Pick<ProofingContext, 'db' | 'kek'>, session: ProofingSession, changes: Partial<ProofingDraft>, extra: Partial<ProofingSession> = {}): Promise<void> {
+  const draft = serializeSealed(sealRecord({ kek: ctx.kek, plaintext: { ...readDraft(ctx, session), ...changes }, aad: aad(session.accountId) }));
+  const update = { draft, updatedAt: clock.now(), ...extra };
+  await ctx.db.getRepository(ProofingSession).update({ id: session.id }, update);
+  Object.assign(session, update);
+}
+
+/** Abandons the flow: everything collected is deleted; the person can start again. */
+export async function abandonProofing(ctx: Pick<ProofingContext, 'db'>, accountId: string): Promise<void> {
+  await ctx.db.getRepository(ProofingSession).delete({ accountId });
+}

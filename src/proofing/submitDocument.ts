@@ -1,0 +1,40 @@
+import { recordEvent } from '../audit/recordEvent.js';
+import { clock } from '../shared/clock.js';
+import { attemptsExhausted } from './attempts.js';
+import { readIdDocument } from './documents/readIdDocument.js';
+import type { ProofingContext } from './proofingContext.js';
+import { completeStep, type ProofingState } from './proofingSessions.js';
+import { VendorUnavailable } from './vendors/ports.js';
+
+export type SubmitDocumentResult =
+  | { ok: true; state: ProofingState }
+  | { ok: false; reason: 'unsupported_image' | 'no_barcode' | 'malformed' | 'expired' | 'failed' | 'unavailable' | 'too_many_attempts' };
+
+/**
+ * Checks the identity document: the PDF417 barcode on the back is read and parsed (AAMVA),
+ * the document must not be expired, and the document vendor must accept both images. The
+ * images are only held in memory for this request; what is kept is the parsed data, sealed.
+ */
+export async function submitDocument(ctx: ProofingContext, opts: { state: ProofingState; front: Buffer; back: Buffer }): Promise<SubmitDocumentResult> {
+  const { session } = opts.state;
+  const accountId = session.accountId;
+  if (await attemptsExhausted({ db: ctx.db, accountId, type: 'proofing_document_checked' })) return { ok: false, reason: 'too_many_attempts' };
+  const read = await readIdDocument({ back: opts.back, today: clock.now() });
+  if (!read.ok) {
+    await recordEvent({ db: ctx.db, accountId, type: 'proofing_document_checked', details: { outcome: read.reason } });
+    return { ok: false, reason: read.reason };
+  }
+  let verdict;
+  try {
+    verdict = await ctx.vendors.documents.authenticate({ front: opts.front, back: opts.back, documentNumber: read.document.documentNumber, expirationDate: read.document.expirationDate });
+  } catch (err) {
+    if (!(err instanceof VendorUnavailable)) throw err;
+    await recordEvent({ db: ctx.db, accountId, type: 'proofing_document_checked', details: { outcome: 'unavailable' } });
+    return { ok: false, reason: 'unavailable' };
+  }
+  await recordEvent({ db: ctx.db, accountId, type: 'proofing_document_checked', details: { outcome: verdict.ok ? 'passed' : 'failed' } });
+  if (!verdict.ok) return { ok: false, reason: 'failed' };
+  // A new document invalidates what was checked against the old one.
+  const state = await completeStep(ctx, session, 'document', { document: read.document, ssn: undefined, facialMatch: undefined }, {}, ['facial_match', 'ssn', 'records', 'possession', 'reauth']);
+  return { ok: true, state };
+}

@@ -1,0 +1,368 @@
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes, scryptSync } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { clock } from '../shared/clock.js';
+import { normalizeReadableCode, randomId, randomReadableCode } from '../shared/ids.js';
+
+/**
+ * The PII vault: envelope encryption of what identity proofing collects (name, date of birth,
+ * SSN, address). NIST SP 800-63A has the CSP keep only what proofing needs and protect what it
+ * keeps; DESIGN.md ("Security principles") makes that concrete: AES-256-GCM, keys outside the
+ * database.
+ *
+ * - Each record gets its own random 32-byte data key; the JSON is encrypted under it with
+ *   AES-256-GCM and a caller-supplied `aad` (the account id), so a row copied to another
+ *   account does not open.
+ * - The data key is wrapped (AES-256-GCM again, bound to the kid and the same aad) by the
+ *   key-encryption key (KEK), which lives in KEYS_DIR/`proofing-kek.json`, never in the
+ *   database: a database dump or backup alone reveals nothing. Rotating the KEK means putting a
+ *   new entry first; old entries keep unwrapping, and re-wrapping is 60 bytes per record, not
+ *   a re-encryption of the data.
+ */
+
+export const KEK_FILE = 'proofing-kek.json';
+
+export interface KekEntry {
+  kid: string;
+  /** A KeyObject, so the key never shows up in logs or JSON by accident. */
+  key: KeyObject;
+  created: string;
+}
+
+/** `entries[0]` wraps new data keys; every entry unwraps. */
+export interface Kek {
+  readonly entries: readonly KekEntry[];
+}
+
+/** Everything base64url. JSON-serializable; store it with `serializeSealed`. */
+export interface SealedRecord {
+  v: 1;
+  /** Which KEK entry wrapped the data key. */
+  kid: string;
+  /** KEK-wrapped data key: iv (12) ‖ encrypted key (32) ‖ tag (16). */
+  wrappedKey: string;
+  iv: string;
+  ciphertext: string;
+  tag: string;
+}
+
+/** A sealed value that does not authenticate or is not in the stored format. */
+export class VaultError extends Error {
+  override name = 'VaultError';
+}
+
+const ALG = 'aes-256-gcm';
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const WRAPPED_BYTES = IV_BYTES + KEY_BYTES + TAG_BYTES;
+const KID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+// Domain separation: the three encryptions in this file never accept each other's output.
+const recordAad = (aad: string) => Buffer.from(`onedoor/proofing/record/v1\n${aad}`, 'utf8');
+const kekWrapAad = (kid: string, aad: string) => Buffer.from(`onedoor/proofing/kek-wrap/v1\n${kid}\n${aad}`, 'utf8');
+const personalWrapAad = (aad: string) => Buffer.from(`onedoor/proofing/personal-key-wrap/v1\n${aad}`, 'utf8');
+
+function encrypt(key: KeyObject | Buffer, plaintext: Buffer, aad: Buffer): { iv: Buffer; ciphertext: Buffer; tag: Buffer } {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv(ALG, key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return { iv, ciphertext, tag: cipher.getAuthTag() };
+}
+
+/** Throws when the tag does not verify (tampering, wrong key or wrong aad). */
+function decrypt(key: KeyObject | Buffer, parts: { iv: Buffer; ciphertext: Buffer; tag: Buffer }, aad: Buffer): Buffer {
+  const decipher = createDecipheriv(ALG, key, parts.iv, { authTagLength: TAG_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(parts.tag);
+  return Buffer.concat([decipher.update(parts.ciphertext), decipher.final()]);
+}
+
+function wrapKey(key: KeyObject | Buffer, dataKey: Buffer, aad: Buffer): Buffer {
+  const { iv, ciphertext, tag } = encrypt(key, dataKey, aad);
+  return Buffer.concat([iv, ciphertext, tag]);
+}
+
+function unwrapKey(key: KeyObject | Buffer, wrapped: Buffer, aad: Buffer): Buffer {
+  return decrypt(key, {
+    iv: wrapped.subarray(0, IV_BYTES),
+    ciphertext: wrapped.subarray(IV_BYTES, IV_BYTES + KEY_BYTES),
+    tag: wrapped.subarray(IV_BYTES + KEY_BYTES),
+  }, aad);
+}
+
+function requireAad(aad: unknown): string {
+  // An empty aad would silently unbind the record from its account: a broken contract.
+  if (typeof aad !== 'string' || aad.length === 0) throw new TypeError('vault: aad must be a non-empty string (e.g. the account id)');
+  return aad;
+}
+
+/** Strict base64url: canonical encoding only, so any edit to the stored text is detected. */
+function decodeField(value: unknown, field: string, bytes?: number, what = 'sealed record'): Buffer {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]*$/.test(value)) throw new VaultError(`${what}: "${field}" must be a base64url string`);
+  const buf = Buffer.from(value, 'base64url');
+  if (buf.toString('base64url') !== value || (bytes !== undefined && buf.length !== bytes) || buf.length === 0) {
+    throw new VaultError(`${what}: "${field}" must be ${bytes ?? 'at least 1'} bytes in canonical base64url`);
+  }
+  return buf;
+}
+
+interface DecodedSealed { kid: string; wrappedKey: Buffer; iv: Buffer; ciphertext: Buffer; tag: Buffer }
+
+function decodeSealed(sealed: unknown): DecodedSealed {
+  const s = sealed as Partial<Record<keyof SealedRecord, unknown>> | null;
+  if (!s || typeof s !== 'object') throw new VaultError('sealed record: must be an object');
+  if (s.v !== 1) throw new VaultError('sealed record: "v" must be 1');
+  if (typeof s.kid !== 'string' || !KID_PATTERN.test(s.kid)) throw new VaultError('sealed record: "kid" must be a key id');
+  return {
+    kid: s.kid,
+    wrappedKey: decodeField(s.wrappedKey, 'wrappedKey', WRAPPED_BYTES),
+    iv: decodeField(s.iv, 'iv', IV_BYTES),
+    ciphertext: decodeField(s.ciphertext, 'ciphertext'),
+    tag: decodeField(s.tag, 'tag', TAG_BYTES),
+  };
+}
+
+function unwrapWithKek(kek: Kek, d: DecodedSealed, aad: string): Buffer {
+  const entry = kek.entries.find((e) => e.kid === d.kid);
+  // Not secret: kids name keys, they are not keys. A node started before a rotation elsewhere
+  // will not know the new kid until it reloads the file.
+  if (!entry) throw new VaultError(`vault: no KEK entry with kid "${d.kid}" in ${KEK_FILE} (was it removed, or rotated on another node?)`);
+  try {
+    return unwrapKey(entry.key, d.wrappedKey, kekWrapAad(d.kid, aad));
+  } catch (err) {
+    throw new VaultError('vault: the wrapped data key did not authenticate (tampered, or wrong aad)', { cause: err });
+  }
+}
+
+function openWithDataKey(dataKey: Buffer, d: DecodedSealed, aad: string): unknown {
+  let plaintext: Buffer;
+  try {
+    plaintext = decrypt(dataKey, d, recordAad(aad));
+  } catch (err) {
+    throw new VaultError('vault: the record did not authenticate (tampered, wrong aad, or a data key from another record)', { cause: err });
+  } finally {
+    dataKey.fill(0);
+  }
+  return JSON.parse(plaintext.toString('utf8'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The KEK file
+
+function newKekEntryJson(): { kid: string; key: string; created: string } {
+  return { kid: randomId(9), key: randomBytes(KEY_BYTES).toString('base64url'), created: clock.now().toISOString() };
+}
+
+function parseKekFile(text: string): Kek {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${KEK_FILE} in KEYS_DIR is not valid JSON`, { cause: err });
+  }
+  if (!Array.isArray(raw) || raw.length === 0) throw new Error(`${KEK_FILE}: must be a non-empty JSON array of { "kid", "key", "created" }`);
+  const seen = new Set<string>();
+  const entries = raw.map((item: unknown, i): KekEntry => {
+    if (!item || typeof item !== 'object' || Array.isArray(item)) throw new Error(`${KEK_FILE}: [${i}] must be an object with "kid", "key" and "created"`);
+    const e = item as Record<string, unknown>;
+    if (typeof e['kid'] !== 'string' || !KID_PATTERN.test(e['kid'])) {
+      throw new Error(`${KEK_FILE}: [${i}].kid must be 1-64 characters of letters, digits, "-" or "_"`);
+    }
+    if (seen.has(e['kid'])) throw new Error(`${KEK_FILE}: [${i}].kid "${e['kid']}" appears twice`);
+    seen.add(e['kid']);
+    const key = typeof e['key'] === 'string' && /^[A-Za-z0-9_-]{43}$/.test(e['key']) ? Buffer.from(e['key'], 'base64url') : undefined;
+    if (!key || key.length !== KEY_BYTES) throw new Error(`${KEK_FILE}: [${i}].key must be ${KEY_BYTES} random bytes in base64url (43 characters)`);
+    if (typeof e['created'] !== 'string' || Number.isNaN(Date.parse(e['created']))) {
+      throw new Error(`${KEK_FILE}: [${i}].created must be an ISO 8601 date-time`);
+    }
+    return { kid: e['kid'], key: createSecretKey(key), created: e['created'] };
+  });
+  return { entries };
+}
+
+function readKekFile(file: string): Kek {
+  return parseKekFile(fs.readFileSync(file, 'utf8'));
+}
+
+/**
+ * Creates `file` only if it does not exist: written to a temporary name, then hard-linked into
+ * place (atomic, and fails if another node got there first, in which case theirs wins and we
+ * read it). A plain rename could replace a KEK another node has already sealed records with.
+ */
+function createExclusively(file: string, value: unknown): boolean {
+  const tmp = `${file}.${process.pid}.${randomId(4)}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  try {
+    fs.linkSync(tmp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** Reads KEYS_DIR/proofing-kek.json, generating it (mode 0600) on first use. */
+export async function loadOrCreateKek(opts: { keysDir: string; onCreate?: (message: string) => void }): Promise<Kek> {
+  fs.mkdirSync(opts.keysDir, { recursive: true });
+  const file = path.join(opts.keysDir, KEK_FILE);
+  if (!fs.existsSync(file) && createExclusively(file, [newKekEntryJson()])) {
+    opts.onCreate?.(`generated the proofing key-encryption key in ${file}`);
+  }
+  return readKekFile(file);
+}
+
+/**
+ * Puts a new KEK entry first and returns its kid. Old entries stay (they unwrap what they
+ * sealed) until every record has been re-sealed. Every node must reload to seal with it.
+ */
+export async function rotateKek(opts: { keysDir: string }): Promise<string> {
+  await loadOrCreateKek({ keysDir: opts.keysDir });
+  const file = path.join(opts.keysDir, KEK_FILE);
+  const current = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[];
+  const fresh = newKekEntryJson();
+  const tmp = `${file}.${process.pid}.${randomId(4)}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify([fresh, ...current], null, 2)}\n`, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+  return fresh.kid;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+/**
+ * Encrypts `plaintext` (anything JSON can carry; it comes back as JSON.parse gives it, so a
+ * Date returns as a string) under a fresh data key wrapped by the KEK's first entry.
+ */
+export function sealRecord(opts: { kek: Kek; plaintext: unknown; aad: string }): SealedRecord {
+  const aad = requireAad(opts.aad);
+  const entry = opts.kek.entries[0];
+  if (!entry) throw new TypeError('vault: the KEK has no entries');
+  const json = JSON.stringify(opts.plaintext);
+  if (json === undefined) throw new TypeError('vault: plaintext must be JSON-serializable');
+  const dataKey = randomBytes(KEY_BYTES);
+  try {
+    const { iv, ciphertext, tag } = encrypt(dataKey, Buffer.from(json, 'utf8'), recordAad(aad));
+    const wrappedKey = wrapKey(entry.key, dataKey, kekWrapAad(entry.kid, aad));
+    return { v: 1, kid: entry.kid, wrappedKey: wrappedKey.toString('base64url'), iv: iv.toString('base64url'), ciphertext: ciphertext.toString('base64url'), tag: tag.toString('base64url') };
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/** Decrypts a sealed record. Throws VaultError on tampering, a wrong aad or an unknown kid. */
+export function openRecord(opts: { kek: Kek; sealed: SealedRecord; aad: string }): unknown {
+  const aad = requireAad(opts.aad);
+  const d = decodeSealed(opts.sealed);
+  return openWithDataKey(unwrapWithKek(opts.kek, d, aad), d, aad);
+}
+
+/** One text column's worth: compact JSON with a fixed key order. */
+export function serializeSealed(sealed: SealedRecord): string {
+  decodeSealed(sealed);
+  const { v, kid, wrappedKey, iv, ciphertext, tag } = sealed;
+  return JSON.stringify({ v, kid, wrappedKey, iv, ciphertext, tag });
+}
+
+/** The inverse of `serializeSealed`; throws VaultError when the text is not a sealed record. */
+export function parseSealed(text: string): SealedRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new VaultError('sealed record: not valid JSON', { cause: err });
+  }
+  decodeSealed(raw);
+  const { v, kid, wrappedKey, iv, ciphertext, tag } = raw as SealedRecord;
+  return { v, kid, wrappedKey, iv, ciphertext, tag };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Personal key
+//
+// Why: a person verified at IAL2 who loses every authenticator must repeat identity proofing,
+// or go through an abbreviated proofing that confirms the binding to evidence already
+// collected (NIST SP 800-63B rev. 3 §6.1.2.3; SP 800-63-4 keeps this under account recovery).
+// Login.gov answers it with a "personal key": 16 characters shown once at the end of proofing,
+// which re-activates the verified profile after the password that encrypts it is reset, is
+// single use, and is replaced by a new one each time it is used.
+//
+// OneDoor has no password. Someone who loses every passkey can get back into the *account*
+// (email + recovery code), but that alone must not bring back an IAL2 profile. The personal
+// key is what does, without repeating proofing: the record's data key is wrapped under a key
+// derived from it, so the stored wrap is at once the verifier (only the right personal key
+// unwraps; scrypt over 80 random bits makes offline guessing hopeless) and a route to the data
+// that does not depend on the KEK entry that sealed it. Callers must rate-limit attempts, and
+// after a successful use re-seal, issue a new personal key and discard the old wrap.
+
+const PERSONAL_KEY_CHARS = 16;
+const SALT_BYTES = 16;
+const PERSONAL_PREFIX = 'pk1.';
+// scrypt (RFC 7914) with N=2^15, r=8, p=1 uses 128·N·r = 32 MiB, which Node's default maxmem
+// refuses, so the limit is raised.
+const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
+
+/** 4 groups of 4 Crockford base32 characters (80 bits), e.g. `7K2Q-9FXM-P3RT-W4HD`. */
+export function createPersonalKey(): string {
+  return randomReadableCode(4, 4);
+}
+
+/** Folds case, separators and look-alikes (O→0, I/L→1); undefined if it cannot be a key. */
+function normalizePersonalKey(input: unknown): string | undefined {
+  if (typeof input !== 'string') return undefined;
+  const normalized = normalizeReadableCode(input);
+  return normalized.length === PERSONAL_KEY_CHARS && /^[0-9A-HJKMNP-TV-Z]+$/.test(normalized) ? normalized : undefined;
+}
+
+function derivePersonalKey(normalized: string, salt: Buffer): Buffer {
+  return scryptSync(normalized, salt, KEY_BYTES, SCRYPT);
+}
+
+/**
+ * Wraps the record's data key under the personal key. Returns `pk1.` + base64url(salt (16) ‖
+ * iv (12) ‖ encrypted key (32) ‖ tag (16)), to store next to the sealed record.
+ * Synchronous scrypt: about a quarter of a second of CPU, once per proofing.
+ */
+export function wrapDataKeyWithPersonalKey(opts: { sealed: SealedRecord; kek: Kek; personalKey: string; aad: string }): string {
+  const aad = requireAad(opts.aad);
+  const normalized = normalizePersonalKey(opts.personalKey);
+  if (!normalized) throw new TypeError('vault: personalKey must be a key from createPersonalKey()');
+  const d = decodeSealed(opts.sealed);
+  const dataKey = unwrapWithKek(opts.kek, d, aad);
+  const salt = randomBytes(SALT_BYTES);
+  const derived = derivePersonalKey(normalized, salt);
+  try {
+    return PERSONAL_PREFIX + Buffer.concat([salt, wrapKey(derived, dataKey, personalWrapAad(aad))]).toString('base64url');
+  } finally {
+    dataKey.fill(0);
+    derived.fill(0);
+  }
+}
+
+/**
+ * Opens the record with the personal key instead of the KEK. Undefined when the personal key
+ * is wrong (or the wrap is not this account's); throws VaultError when the wrap is not in the
+ * stored format or the record itself does not authenticate.
+ */
+export function openRecordWithPersonalKey(opts: { sealed: SealedRecord; personalKeyWrapped: string; personalKey: string; aad: string }): unknown | undefined {
+  const aad = requireAad(opts.aad);
+  const d = decodeSealed(opts.sealed);
+  const w = opts.personalKeyWrapped;
+  if (typeof w !== 'string' || !w.startsWith(PERSONAL_PREFIX)) throw new VaultError('personal key wrap: must start with "pk1."');
+  const packed = decodeField(w.slice(PERSONAL_PREFIX.length), 'personalKeyWrapped', SALT_BYTES + WRAPPED_BYTES, 'personal key wrap');
+  const normalized = normalizePersonalKey(opts.personalKey);
+  if (!normalized) return undefined;
+  const derived = derivePersonalKey(normalized, packed.subarray(0, SALT_BYTES));
+  let dataKey: Buffer;
+  try {
+    dataKey = unwrapKey(derived, packed.subarray(SALT_BYTES), personalWrapAad(aad));
+  } catch {
+    return undefined;
+  } finally {
+    derived.fill(0);
+  }
+  return openWithDataKey(dataKey, d, aad);
+}

@@ -1,0 +1,109 @@
+import type { EntityManager } from 'typeorm';
+import { VerifiedProfile } from '../../entities/index.js';
+import { recordEvent } from '../audit/recordEvent.js';
+import { clock } from '../shared/clock.js';
+import type { IdDocument } from './documents/parseAamva.js';
+import type { ProfileState } from './levels.js';
+import type { ProofingContext } from './proofingContext.js';
+import { abandonProofing, readDraft, type ProofingState } from './proofingSessions.js';
+import { createPersonalKey, openRecord, openRecordWithPersonalKey, parseSealed, sealRecord, serializeSealed, wrapDataKeyWithPersonalKey, type Kek } from './vault.js';
+
+/** The verified identity, as sealed in the profile. */
+export interface VerifiedIdentity {
+  givenName: string;
+  middleName?: string | undefined;
+  familyName: string;
+  birthdate: string;
+  address: IdDocument['address'];
+  phone?: string | undefined;
+  ssn: string;
+  document: { type: IdDocument['documentType']; number: string; issuer: string; country: string; issueDate: string; expirationDate: string };
+  verification: { time: string; possession: 'phone' | 'letter'; facialMatch: boolean };
+}
+
+const aad = (accountId: string) => `verified-profile:${accountId}`;
+
+export type CompleteProofingResult = { ok: true; personalKey: string } | { ok: false; reason: 'incomplete' };
+
+/**
+ * Finishes identity proofing once every step before re-authentication is done and the person
+ * has just re-authenticated: the identity is sealed into the verified profile (replacing any
+ * older one), a personal key is made and shown once, and the draft is deleted.
+ */
+export async function completeProofing(ctx: ProofingContext, opts: { state: ProofingState }): Promise<CompleteProofingResult> {
+  if (opts.state.next !== 'reauth') return { ok: false, reason: 'incomplete' };
+  const { session } = opts.state;
+  const draft = readDraft(ctx, session);
+  if (!draft.document || !draft.ssn || !draft.possession) return { ok: false, reason: 'incomplete' };
+  const d = draft.document;
+  const now = clock.now();
+  const identity: VerifiedIdentity = {
+    givenName: d.firstName, middleName: d.middleName, familyName: d.lastName, birthdate: d.dateOfBirth, address: d.address,
+    phone: draft.possession === 'phone' ? draft.phone : undefined, ssn: draft.ssn,
+    document: { type: d.documentType, number: d.documentNumber, issuer: d.issuingJurisdiction, country: d.country, issueDate: d.issueDate, expirationDate: d.expirationDate },
+    verification: { time: now.toISOString(), possession: draft.possession, facialMatch: !!draft.facialMatch },
+  };
+  const sealed = sealRecord({ kek: ctx.kek, plaintext: identity, aad: aad(session.accountId) });
+  const personalKey = createPersonalKey();
+  const personalKeyWrapped = wrapDataKeyWithPersonalKey({ sealed, kek: ctx.kek, personalKey, aad: aad(session.accountId) });
+  const repo = ctx.db.getRepository(VerifiedProfile);
+  await repo.delete({ accountId: session.accountId });
+  await repo.insert({
+    accountId: session.accountId, status: 'active', ial: 2, verifiedAt: now, facialMatch: identity.verification.facialMatch,
+    sealed: serializeSealed(sealed), personalKeyWrapped, createdAt: now,
+  });
+  await abandonProofing(ctx, session.accountId);
+  await recordEvent({ db: ctx.db, accountId: session.accountId, type: 'identity_verified', details: { possession: draft.possession, facialMatch: identity.verification.facialMatch } });
+  return { ok: true, personalKey };
+}
+
+/** What assurance decisions need: when verified, and whether with a facial match (active profiles only). */
+export async function profileState(opts: { db: EntityManager; accountId: string }): Promise<ProfileState & { status?: VerifiedProfile['status'] }> {
+  const p = await opts.db.getRepository(VerifiedProfile).findOne({ where: { accountId: opts.accountId }, select: { status: true, verifiedAt: true, facialMatch: true } });
+  if (!p) return {};
+  if (p.status !== 'active') return { status: p.status };
+  return { status: p.status, verifiedAt: p.verifiedAt, facialMatch: p.facialMatch };
+}
+
+/** The verified identity, decrypted, for claims release; undefined without an active profile. */
+export async function readVerifiedIdentity(opts: { db: EntityManager; kek: Kek; accountId: string }): Promise<{ identity: VerifiedIdentity; verifiedAt: Date } | undefined> {
+  const p = await opts.db.getRepository(VerifiedProfile).findOneBy({ accountId: opts.accountId });
+  if (!p || p.status !== 'active') return undefined;
+  const identity = openRecord({ kek: opts.kek, sealed: parseSealed(p.sealed), aad: aad(opts.accountId) }) as VerifiedIdentity;
+  return { identity, verifiedAt: p.verifiedAt };
+}
+
+/** The person deletes their verified profile: the sealed data goes; they are IAL1 again. */
+export async function deleteVerifiedProfile(opts: { db: EntityManager; accountId: string }): Promise<boolean> {
+  const res = await opts.db.getRepository(VerifiedProfile).delete({ accountId: opts.accountId });
+  if (!res.affected) return false;
+  await recordEvent({ db: opts.db, accountId: opts.accountId, type: 'verified_profile_deleted' });
+  return true;
+}
+
+/**
+ * After an account recovery (every passkey lost), the verified profile is set aside until the
+ * person proves they hold the personal key they were given at verification (Login.gov does the
+ * same after a password reset).
+ */
+export async function deactivateForRecovery(opts: { db: EntityManager; accountId: string }): Promise<void> {
+  const res = await opts.db.getRepository(VerifiedProfile).update({ accountId: opts.accountId, status: 'active' }, { status: 'pending_reactivation' });
+  if (res.affected) await recordEvent({ db: opts.db, accountId: opts.accountId, type: 'verified_profile_deactivated' });
+}
+
+export type ReactivateResult = { ok: true; personalKey: string } | { ok: false; reason: 'not_pending' | 'wrong_key' };
+
+/** Re-activates the profile with the personal key; a new personal key replaces the used one. */
+export async function reactivateWithPersonalKey(opts: { db: EntityManager; kek: Kek; accountId: string; personalKey: string }): Promise<ReactivateResult> {
+  const repo = opts.db.getRepository(VerifiedProfile);
+  const p = await repo.findOneBy({ accountId: opts.accountId });
+  if (!p || p.status !== 'pending_reactivation') return { ok: false, reason: 'not_pending' };
+  const sealed = parseSealed(p.sealed);
+  const opened = openRecordWithPersonalKey({ sealed, personalKeyWrapped: p.personalKeyWrapped, personalKey: opts.personalKey, aad: aad(opts.accountId) });
+  if (opened === undefined) return { ok: false, reason: 'wrong_key' };
+  const personalKey = createPersonalKey();
+  const personalKeyWrapped = wrapDataKeyWithPersonalKey({ sealed, kek: opts.kek, personalKey, aad: aad(opts.accountId) });
+  await repo.update({ accountId: opts.accountId }, { status: 'active', personalKeyWrapped });
+  await recordEvent({ db: opts.db, accountId: opts.accountId, type: 'verified_profile_reactivated' });
+  return { ok: true, personalKey };
+}

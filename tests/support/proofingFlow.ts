@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from '@jest/globals';
+import type { Agent } from './agent.js';
+import { aamvaPayload, barcodeImage, documentFrontImage, SANDBOX_PEOPLE } from './aamva.js';
+import type { SoftAuthenticator } from './softAuthenticator.js';
+import type { TestServer } from './testServer.js';
+import type { IdDocument } from '../../src/proofing/documents/parseAamva.js';
+
+/** The newest outbox file with this suffix (`-sms.txt`, `-letter.txt`). */
+export function latestOutbox(outboxDir: string, suffix: string): string {
+  const files = fs.readdirSync(outboxDir).filter((f) => f.endsWith(suffix)).sort();
+  if (!files.length) throw new Error(`no ${suffix} in the outbox`);
+  return fs.readFileSync(path.join(outboxDir, files[files.length - 1]!), 'utf8');
+}
+
+export async function documentImages(person: Partial<IdDocument> = SANDBOX_PEOPLE[0]!) {
+  return { front: documentFrontImage(), back: await barcodeImage({ text: aamvaPayload({ ...SANDBOX_PEOPLE[0]!, ...person }) }) };
+}
+
+export async function postDocument(agent: Agent, server: TestServer, images: { front: Buffer; back: Buffer }, pathName = '/verify/document') {
+  const form = new FormData();
+  form.set('_csrf', agent.csrf);
+  form.set('front', new Blob([new Uint8Array(images.front)], { type: 'image/png' }), 'front.png');
+  form.set('back', new Blob([new Uint8Array(images.back)], { type: 'image/png' }), 'back.png');
+  return agent.request(`${server.url}${pathName}`, { method: 'POST', body: form });
+}
+
+const dobParts = (iso: string) => { const [y, m, d] = iso.split('-'); return { dob_month: m!, dob_day: d!, dob_year: y! }; };
+
+/**
+ * Goes through identity verification over HTTP with sandbox data, from /verify (with `returnUid`
+ * when an agency's authorization is waiting) to the personal key page. Returns that page.
+ */
+export async function verifyIdentity(opts: {
+  server: TestServer; agent: Agent; authenticator: SoftAuthenticator; returnUid?: string;
+  person?: Partial<IdDocument>; ssn?: string; phone?: string; selfie?: Buffer;
+}): Promise<{ personalKey: string; continueUrl: string }> {
+  const { server, agent } = opts;
+  const person = { ...SANDBOX_PEOPLE[0]!, ...opts.person };
+  const start = await agent.request(`${server.url}/verify${opts.returnUid ? `?return=${opts.returnUid}` : ''}`);
+  expect(start.status).toBe(303);
+  await agent.page(`${server.url}/verify/consent`);
+  expect((await agent.request(`${server.url}/verify/consent`, { method: 'POST', form: { agree: 'yes' } })).status).toBe(303);
+  await agent.page(`${server.url}/verify/document`);
+  const doc = await postDocument(agent, server, await documentImages(person));
+  expect(doc.status).toBe(303);
+  if (opts.selfie) {
+    await agent.page(`${server.url}/verify/facial-match`);
+    const form = new FormData();
+    form.set('_csrf', agent.csrf);
+    form.set('front', new Blob([new Uint8Array(documentFrontImage())], { type: 'image/png' }), 'front.png');
+    form.set('selfie', new Blob([new Uint8Array(opts.selfie)], { type: 'image/png' }), 'selfie.png');
+    expect((await agent.request(`${server.url}/verify/facial-match`, { method: 'POST', body: form })).status).toBe(303);
+  }
+  await agent.page(`${server.url}/verify/ssn`);
+  expect((await agent.request(`${server.url}/verify/ssn`, { method: 'POST', form: { ssn: opts.ssn ?? '123-45-6789', ...dobParts(person.dateOfBirth!) } })).status).toBe(303);
+  await agent.page(`${server.url}/verify/records`);
+  expect((await agent.request(`${server.url}/verify/records`, { method: 'POST', form: {} })).status).toBe(303);
+  await agent.page(`${server.url}/verify/possession`);
+  expect((await agent.request(`${server.url}/verify/phone`, { method: 'POST', form: { phone: opts.phone ?? '(202) 555-0142' } })).status).toBe(303);
+  const code = latestOutbox(server.outboxDir, '-sms.txt').match(/\b(\d{6})\b/)![1]!;
+  await agent.page(`${server.url}/verify/code`);
+  expect((await agent.request(`${server.url}/verify/code`, { method: 'POST', form: { code } })).status).toBe(303);
+  await agent.page(`${server.url}/verify/reauth`);
+  const options = await agent.request(`${server.url}/verify/reauth/options`, { method: 'POST', json: {} });
+  const assertion = opts.authenticator.getAssertion({ options: await options.json() });
+  const done = await agent.request(`${server.url}/verify/reauth`, { method: 'POST', form: { response: JSON.stringify(assertion) } });
+  const html = await done.text();
+  expect(done.status).toBe(200);
+  const personalKey = html.match(/data-testid="personal-key"><code>([^<]+)<\/code>/)![1]!;
+  const continueUrl = html.match(/<a class="usa-button" href="([^"]+)">/)![1]!.replace(/&amp;/g, '&');
+  return { personalKey, continueUrl };
+}
