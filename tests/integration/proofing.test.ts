@@ -323,3 +323,72 @@ async function accountOf(agent: Agent): Promise<string> {
   const options = await res.json();
   return Buffer.from(options.user.id, 'base64url').toString('utf8');
 }
+
+describe('facial match and the personal key', () => {
+  test('when an agency requires a facial match, then the flow adds the step, a non-matching selfie is refused and the acr says facial match', async () => {
+    const p = await ial1Person();
+    const auth = await ial2.authorize({ acr_values: 'urn:acr.login.gov:verified-facial-match-required' });
+    const { at } = await stepUpPage(p.agent, auth.url);
+    const uid = interactionUid(at);
+    await p.agent.request(`${server.url}/verify?return=${uid}`);
+    await p.agent.page(`${server.url}/verify/consent`);
+    await p.agent.request(`${server.url}/verify/consent`, { method: 'POST', form: { agree: 'yes' } });
+    await p.agent.page(`${server.url}/verify/document`);
+    await postDocument(p.agent, server, await documentImages());
+    expect((await p.agent.request(`${server.url}/verify`)).headers.get('location')).toBe('/verify/facial-match');
+    const { documentFrontImage } = await import('../support/aamva.js');
+    const send = async (selfie: Buffer) => {
+      await p.agent.page(`${server.url}/verify/facial-match`);
+      const form = new FormData();
+      form.set('_csrf', p.agent.csrf);
+      form.set('front', new Blob([new Uint8Array(documentFrontImage())], { type: 'image/png' }), 'front.png');
+      form.set('selfie', new Blob([new Uint8Array(selfie)], { type: 'image/png' }), 'selfie.png');
+      return p.agent.request(`${server.url}/verify/facial-match`, { method: 'POST', body: form });
+    };
+    const refused = await send(Buffer.concat([documentFrontImage(), Buffer.from('NOMATCH')]));
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('did not match the photo on your ID');
+    expect((await send(documentFrontImage())).status).toBe(303);
+    // The rest of the flow (the helper goes through every step again, selfie included).
+    const { continueUrl } = await verifyIdentity({ server, agent: p.agent, authenticator: p.authenticator, returnUid: uid, selfie: documentFrontImage() });
+    const tokens = await ial2.redeem(await finishAtAgency(p.agent, server, `${server.url}${continueUrl}`), auth);
+    expect(tokens.claims()!.acr).toBe('urn:acr.login.gov:verified-facial-match-required');
+  });
+
+  test('when a verified person recovers their account with a recovery code, then the verified identity waits for the personal key', async () => {
+    const authenticator = newAuthenticator();
+    const a = await ial1.authorize();
+    const email = `r-${randomUUID().slice(0, 8)}@example.com`;
+    const { agent, recoveryCodes } = await signUp({ server, authenticator, authUrl: a.url, email });
+    const { personalKey } = await verifyIdentity({ server, agent, authenticator });
+
+    // Every passkey lost: a recovery code and a new passkey.
+    const fresh = newAuthenticator();
+    const other = new Agent();
+    const b = await ial2.authorize({ acr_values: 'urn:acr.login.gov:verified' });
+    const { url } = await other.follow(b.url, server.url);
+    const base = `${server.url}/interaction/${interactionUid(url)}`;
+    await other.page(`${base}/recovery`);
+    await other.request(`${base}/recovery`, { method: 'POST', form: { email, code: recoveryCodes[0]! } });
+    await other.page(`${base}/recovery/passkey`);
+    const opt = await other.request(`${base}/recovery/passkey/options`, { method: 'POST', json: {} });
+    const done = await other.request(`${base}/recovery/passkey`, { method: 'POST', form: { response: JSON.stringify(fresh.createCredential({ options: await opt.json() })) } });
+    // Recovery-code sessions are AAL1: the agency's AAL2-by-default passkey requirement and IAL2 both need more.
+    const next = await other.follow(new URL(done.headers.get('location')!, server.url).toString(), server.url);
+    const page = await other.page(next.url);
+    expect(page.html).toMatch(/Verify your identity|Confirm with a passkey/);
+
+    let account = await other.page(`${server.url}/account`);
+    expect(account.html).toContain('Enter the personal key');
+    const wrong = await other.request(`${server.url}/account/identity/reactivate`, { method: 'POST', form: { personal_key: 'AAAA-BBBB-CCCC-DDDD' } });
+    expect(wrong.headers.get('location')).toBe('/account?error=personal_key_wrong');
+    account = await other.page(`${server.url}/account`);
+    const ok = await other.request(`${server.url}/account/identity/reactivate`, { method: 'POST', form: { personal_key: personalKey.toLowerCase() } });
+    expect(ok.status).toBe(200);
+    const html = await ok.text();
+    const newKey = html.match(/data-testid="personal-key"><code>([^<]+)<\/code>/)![1]!;
+    expect(newKey).not.toBe(personalKey);
+    account = await other.page(`${server.url}/account`);
+    expect(account.html).toContain('Your identity was verified on');
+  });
+});

@@ -137,7 +137,8 @@ describe('validateClientFile', () => {
     ['delegation_enabled is a string', (c) => ({ ...c, delegation_enabled: 'yes' }), /^delegation_enabled: must be true or false/],
     ['max_ial is 3', (c) => ({ ...c, max_ial: 3 }), /^max_ial: must be 1 or 2/],
     ['an unknown field is present', (c) => ({ ...c, userinfo_encrypted_response_alg: 'RSA-OAEP' }), /^userinfo_encrypted_response_alg: unknown field$/],
-    ['a scope is not one OneDoor offers', (c) => ({ ...c, scope: 'openid payroll' }), /^invalid_client_metadata: scope must only contain/],
+    ['a scope is not one OneDoor offers', (c) => ({ ...c, scope: 'openid payroll' }), /^scope: "payroll" is not offered$/],
+    ['a max_ial 1 client asks for an identity scope', (c) => ({ ...c, scope: 'openid social_security_number' }), /^scope: "social_security_number" is not offered to clients with max_ial 1$/],
   ];
 
   test.each(bad)('when %s, then it is rejected naming the field', async (_name, mutate, message) => {
