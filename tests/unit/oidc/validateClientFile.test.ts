@@ -138,7 +138,7 @@ describe('validateClientFile', () => {
     ['max_ial is 3', (c) => ({ ...c, max_ial: 3 }), /^max_ial: must be 1 or 2/],
     ['an unknown field is present', (c) => ({ ...c, userinfo_encrypted_response_alg: 'RSA-OAEP' }), /^userinfo_encrypted_response_alg: unknown field$/],
     ['a scope is not one OneDoor offers', (c) => ({ ...c, scope: 'openid payroll' }), /^scope: "payroll" is not offered$/],
-    ['a max_ial 1 client asks for an identity scope', (c) => ({ ...c, scope: 'openid social_security_number' }), /^scope: "social_security_number" is not offered to clients with max_ial 1$/],
+    ['a max_ial 1 client asks for an identity scope', (c) => ({ ...c, max_ial: 1, scope: 'openid social_security_number' }), /^scope: "social_security_number" is not offered to clients with max_ial 1$/],
   ];
 
   test.each(bad)('when %s, then it is rejected naming the field', async (_name, mutate, message) => {
