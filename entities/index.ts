@@ -1,5 +1,8 @@
 import { Account } from './Account.js';
 import { AuditEvent } from './AuditEvent.js';
+import { DelegatedGrant } from './DelegatedGrant.js';
+import { Delegation } from './Delegation.js';
+import { DelegationEvent } from './DelegationEvent.js';
 import { EmailConfirmation } from './EmailConfirmation.js';
 import { OidcClient } from './OidcClient.js';
 import { OidcPayload } from './OidcPayload.js';
@@ -9,6 +12,6 @@ import { VerifiedProfile } from './VerifiedProfile.js';
 import { RecoveryCode } from './RecoveryCode.js';
 import { WebAuthnChallenge } from './WebAuthnChallenge.js';
 
-export { Account, AuditEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingSession, RecoveryCode, VerifiedProfile, WebAuthnChallenge };
+export { Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingSession, RecoveryCode, VerifiedProfile, WebAuthnChallenge };
 
-export const entities = [Account, AuditEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingSession, RecoveryCode, VerifiedProfile, WebAuthnChallenge];
+export const entities = [Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingSession, RecoveryCode, VerifiedProfile, WebAuthnChallenge];

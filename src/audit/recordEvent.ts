@@ -11,6 +11,8 @@ export const AUDIT_EVENT_TYPES = [
   'proofing_started', 'proofing_document_checked', 'proofing_facial_match_checked', 'proofing_records_checked',
   'proofing_code_sent', 'proofing_code_checked', 'proofing_abandoned', 'identity_verified', 'verified_profile_deleted',
   'verified_profile_deactivated', 'verified_profile_reactivated',
+  'delegation_invited', 'delegation_requested', 'delegation_accepted', 'delegation_declined', 'delegation_approved',
+  'delegation_revoked', 'delegation_expired', 'delegation_used',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -5,7 +5,7 @@
  */
 export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
   // acr, amr and auth_time describe the authentication: always in the ID token (as Login.gov).
-  openid: ['sub', 'acr', 'amr', 'auth_time', 'ial', 'aal'],
+  openid: ['sub', 'acr', 'amr', 'auth_time', 'ial', 'aal', 'act', 'delegation'],
   email: ['email', 'email_verified'],
   all_emails: ['all_emails'],
   'profile:verified_at': ['verified_at'],

@@ -3,10 +3,14 @@ import Provider, { type Configuration, type KoaContextWithOIDC, interactionPolic
 import type { DataSource } from 'typeorm';
 import { Account } from '../../entities/index.js';
 import type { Config } from '../config/loadConfig.js';
-import { hmac } from '../shared/ids.js';
+import { pairwiseSubject } from './pairwise.js';
 import { logger } from '../shared/logger.js';
 import { ACR_VALUES_SUPPORTED } from './acr.js';
 import { assurancePrompt } from './assurancePolicy.js';
+import { actorChoice, actorPrompt } from './actorPolicy.js';
+import { delegationClaims, delegationOfGrant } from './delegatedAuthorization.js';
+import { registerTokenExchange, TOKEN_EXCHANGE, presetExtra } from './tokenExchange.js';
+import { DelegatedGrant } from '../../entities/index.js';
 import { accountClaims } from './accountClaims.js';
 import { parseVerifiedWithin } from '../proofing/levels.js';
 import { SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
@@ -30,10 +34,7 @@ export interface CreateProviderOptions {
   pages: ProviderPages;
 }
 
-/** The subject an agency sees: stable per (sector, account), unlinkable across sectors. */
-export function pairwiseSubject(salt: string, sectorIdentifier: string, accountId: string): string {
-  return hmac(salt, `${sectorIdentifier}|${accountId}`);
-}
+export { pairwiseSubject };
 
 export function createProvider({ config, ds, keys, pages }: CreateProviderOptions): Provider {
   const accounts = ds.getRepository(Account);
@@ -41,7 +42,8 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
   // Sessions end after `idleSeconds` without use and never outlive `maxSeconds` from sign-in
   // (NIST SP 800-63B-4 §2.2.3 reauthentication at AAL2). Every use of the session re-saves it.
   const policy = interactionPolicy.base();
-  policy.add(assurancePrompt({ ds, maxIalOf: (ctx) => Number((ctx.oidc.client?.metadata() as { max_ial?: number } | undefined)?.max_ial ?? 1) }), 1);
+  policy.add(actorPrompt({ ds }), 1);
+  policy.add(assurancePrompt({ ds, maxIalOf: (ctx) => Number((ctx.oidc.client?.metadata() as { max_ial?: number } | undefined)?.max_ial ?? 1) }), 2);
   policy.get('login')!.checks.add(new interactionPolicy.Check('session_too_old', 'End-User authentication is required', (ctx) => {
     const { session } = ctx.oidc;
     if (session?.accountId && session.loginTs && session.past(config.session.maxSeconds) && !ctx.oidc.result?.login) {
@@ -99,7 +101,8 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure: !config.insecureTransport },
     },
     ttl: {
-      AccessToken: 15 * 60,
+      // Token exchange issues short-lived, audience-restricted tokens (≤ 5 minutes).
+      AccessToken: (_ctx, token) => ((token as { gty?: string }).gty === TOKEN_EXCHANGE ? 5 * 60 : 15 * 60),
       AuthorizationCode: 60,
       IdToken: 60 * 60,
       RefreshToken: 30 * 24 * 3600,
@@ -114,16 +117,34 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
     rotateRefreshToken: () => true,
     // Access tokens remember how the authorization was authenticated (acr, amr), so that userinfo
     // and introspection describe that authorization, not whatever the session does later.
+    // A delegated access token also says whom it is for and who acts (RFC 8693 §4.1 `act`), so
+    // introspection shows `sub` = the principal, `act.sub` = the helper, and the delegation.
     extraTokenClaims: async (ctx, token) => {
       if (token.kind !== 'AccessToken') return undefined;
+      const preset = presetExtra.get(token);
+      if (preset) return preset;
       const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.DeviceCode) as { acr?: string; amr?: string[] } | undefined;
-      return source?.acr ? { acr: source.acr, amr: source.amr } : undefined;
+      const extra: Record<string, unknown> = source?.acr ? { acr: source.acr, amr: source.amr } : {};
+      const delegated = await delegationOfGrant(ds, (token as { grantId?: string }).grantId);
+      if (delegated && ctx.oidc.client) {
+        const sector = String(ctx.oidc.client.sectorIdentifier);
+        Object.assign(extra, { sub: pairwiseSubject(keys.secrets.pairwiseSalt, sector, delegated.principal.id), ...delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sector, delegated }) });
+      }
+      return Object.keys(extra).length ? extra : undefined;
     },
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
       // A client may only introspect or revoke tokens issued to itself (RFC 7662 §4, RFC 7009 §2.1).
-      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => ('clientId' in token ? token.clientId === client.clientId : true) },
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => {
+          const t = token as { clientId?: string; aud?: string | string[]; grantId?: string };
+          const aud = Array.isArray(t.aud) ? t.aud : t.aud ? [t.aud] : [];
+          if (t.clientId !== undefined && t.clientId !== client.clientId && !aud.includes(client.clientId)) return false;
+          return (await delegationOfGrant(ds, t.grantId)) !== null;
+        },
+      },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => ('clientId' in token ? token.clientId === client.clientId : true) },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
@@ -147,7 +168,14 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
     loadExistingGrant: async (ctx) => {
       const clientId = ctx.oidc.client!.clientId;
       const accountId = ctx.oidc.session!.accountId;
-      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(clientId) ?? (accountId ? await findGrantId(ds, accountId, clientId) : undefined);
+      // A grant issued under a delegation is only used when the person chose to act under it in
+      // this authorization (its grant id then comes with the consent result).
+      const isDelegated = async (id: string | undefined) => !!id && await ds.getRepository(DelegatedGrant).existsBy({ grantId: id });
+      let grantId = ctx.oidc.result?.consent?.grantId;
+      if (!grantId || (!actorChoice(ctx)?.delegationId && await isDelegated(grantId))) {
+        const fromSession = ctx.oidc.session!.grantIdFor(clientId);
+        grantId = fromSession && !(await isDelegated(fromSession)) ? fromSession : (accountId ? await findGrantId(ds, accountId, clientId) : undefined);
+      }
       if (grantId) {
         const grant = await ctx.oidc.provider.Grant.find(grantId);
         if (grant && grant.accountId === accountId && grant.clientId === clientId) return grant;
@@ -162,14 +190,24 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
       return undefined;
     },
     findAccount: async (ctx, id, token) => {
-      const account = await accounts.findOneBy({ id });
+      let account = await accounts.findOneBy({ id });
       if (!account || account.status !== 'active') return undefined;
+      // Under a delegation the claims are the principal's (sub included), plus `act` and `delegation`.
+      const grantId = (token as { grantId?: string } | undefined)?.grantId ?? (ctx.oidc?.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId;
+      const delegated = await delegationOfGrant(ds, grantId);
+      if (delegated === null) return undefined;
+      if (delegated) {
+        if (delegated.delegation.helperId !== account.id) return undefined;
+        account = delegated.principal;
+      }
+      const extraClaims = delegated && ctx.oidc?.client ? delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: String(ctx.oidc.client.sectorIdentifier), delegated }) : {};
+      const principal = account;
       // The assurance of this authorization: from the token being used, else the session.
       const fromToken = token as { acr?: string; amr?: string[]; extra?: { acr?: string; amr?: string[] } } | undefined;
       const source = fromToken?.extra?.acr ? fromToken.extra : (fromToken?.acr ? fromToken : ctx.oidc?.session as { acr?: string; amr?: string[] } | undefined);
       return {
-        accountId: account.id,
-        claims: async (_use: string, _scope: string, claims: unknown) => ({ sub: account.id, ...(await accountClaims({ ds, kek: keys.kek, account, acr: source?.acr, amr: source?.amr, requested: claims as Record<string, unknown> | undefined })) }),
+        accountId: id,
+        claims: async (_use: string, _scope: string, claims: unknown) => ({ ...(await accountClaims({ ds, kek: keys.kek, account: principal, acr: source?.acr, amr: source?.amr, requested: claims as Record<string, unknown> | undefined })), sub: principal.id, ...extraClaims }),
       };
     },
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((u) => new URL(u).origin === origin) ?? false,
@@ -192,6 +230,7 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  registerTokenExchange({ provider, ds, keys });
 
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'end_session.error', 'backchannel.error'] as const) {
     (provider as unknown as { on(e: string, fn: (ctx: unknown, err: Error & { error?: string; status?: number }) => void): void }).on(event, (_ctx, err) => {

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { In, type EntityManager } from 'typeorm';
+import { Account, DelegatedGrant, Delegation, DelegationEvent, OidcPayload } from '../../entities/index.js';
+import { recordEvent } from '../audit/recordEvent.js';
+import { clock } from '../shared/clock.js';
+import type { Translate } from '../shared/i18n.js';
+import { hmac, normalizeReadableCode, randomReadableCode } from '../shared/ids.js';
+import type { Mailer } from '../shared/mailer.js';
+import { ALL_AGENCIES, DELEGATION_RULES, isActive, parseList } from './policy.js';
+import { recordDelegationEvent } from './recordDelegationEvent.js';
+
+export interface DelegationTerms {
+  clientIds: string[];
+  scopes: string[];
+  endsAt: Date;
+}
+
+export interface DelegationDeps {
+  db: EntityManager;
+  mailer: Mailer;
+  /** Translations for mail, in the recipient's language. */
+  t: (locale: string) => Translate;
+  pepper: string;
+  issuer: string;
+}
+
+export type TermsProblem = 'no_agencies' | 'no_scopes' | 'scope_not_delegable' | 'ends_too_soon' | 'ends_too_late';
+
+/** Checks terms against the rules; `agencies` are the clients that enabled delegation. */
+export function checkTerms(terms: DelegationTerms, agencies: readonly string[], now = clock.now()): TermsProblem | undefined {
+  if (terms.clientIds.length === 0 || terms.clientIds.some((c) => c !== ALL_AGENCIES && !agencies.includes(c))) return 'no_agencies';
+  if (terms.scopes.length === 0) return 'no_scopes';
+  if (terms.scopes.some((s) => !(DELEGATION_RULES.delegableScopes as readonly string[]).includes(s))) return 'scope_not_delegable';
+  if (terms.endsAt.getTime() <= now.getTime() + 3600 * 1000) return 'ends_too_soon';
+  if (terms.endsAt.getTime() > now.getTime() + DELEGATION_RULES.maxDurationDays * 86400 * 1000) return 'ends_too_late';
+  return undefined;
+}
+
+const inviteHash = (pepper: string, code: string) => hmac(pepper, `delegation-invite:${normalizeReadableCode(code)}`);
+
+async function mailTo(deps: DelegationDeps, accountIdOrEmail: { accountId?: string | null; email?: string }, key: string, params: Record<string, unknown>): Promise<void> {
+  let email = accountIdOrEmail.email;
+  let locale = 'en';
+  if (accountIdOrEmail.accountId) {
+    const a = await deps.db.getRepository(Account).findOneBy({ id: accountIdOrEmail.accountId });
+    if (!a) return;
+    email = a.email;
+    locale = a.locale;
+  }
+  if (!email) return;
+  const t = deps.t(locale);
+  await deps.mailer.send({ to: email, subject: t(`mail.${key}.subject`, params), text: t(`mail.${key}.body`, { ...params, url: `${deps.issuer}/helpers` }) });
+}
+
+async function nameOf(db: EntityManager, accountId: string | null): Promise<string> {
+  if (!accountId) return '';
+  return (await db.getRepository(Account).findOneBy({ id: accountId }))?.email ?? '';
+}
+
+/**
+ * A principal invites a helper by email. The invitation carries a single-use code (stored only as
+ * a keyed hash, valid 7 days) that the helper enters after signing in or signing up.
+ */
+export async function inviteHelper(deps: DelegationDeps, opts: { principalId: string; helperEmail: string; terms: DelegationTerms }): Promise<{ ok: true; delegation: Delegation } | { ok: false; reason: 'self' }> {
+  const principal = await deps.db.getRepository(Account).findOneByOrFail({ id: opts.principalId });
+  if (principal.email === opts.helperEmail) return { ok: false, reason: 'self' };
+  const code = randomReadableCode(3, 4);
+  const now = clock.now();
+  const d = deps.db.getRepository(Delegation).create({
+    id: randomUUID(), principalId: opts.principalId, helperId: null, inviteeEmail: opts.helperEmail, initiatedBy: 'principal', status: 'invited',
+    clientIds: JSON.stringify(opts.terms.clientIds), scopes: JSON.stringify(opts.terms.scopes), startsAt: now, endsAt: opts.terms.endsAt,
+    inviteHash: inviteHash(deps.pepper, code), inviteExpiresAt: new Date(now.getTime() + DELEGATION_RULES.inviteTtlSeconds * 1000),
+    remindedAt: null, firstUsedAt: null, createdAt: now, updatedAt: now,
+  });
+  await deps.db.getRepository(Delegation).insert(d);
+  await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: opts.principalId, type: 'invited', details: { scopes: opts.terms.scopes, clients: opts.terms.clientIds } });
+  await recordEvent({ db: deps.db, accountId: opts.principalId, type: 'delegation_invited' });
+  await mailTo(deps, { email: opts.helperEmail }, 'delegation_invite', { principal: principal.email, code, days: 7 });
+  return { ok: true, delegation: d };
+}
+
+/** The invitation a code opens, if it is still open, for the helper to read before answering. */
+export async function findInvitation(deps: Pick<DelegationDeps, 'db' | 'pepper'>, opts: { code: string }): Promise<Delegation | undefined> {
+  const code = normalizeReadableCode(opts.code);
+  if (code.length !== 12) return undefined;
+  const d = await deps.db.getRepository(Delegation).findOneBy({ inviteHash: inviteHash(deps.pepper, code) });
+  if (!d || d.status !== 'invited' || !d.inviteExpiresAt || d.inviteExpiresAt.getTime() <= clock.nowMs()) return undefined;
+  return d;
+}
+
+export type AnswerResult = { ok: true; delegation: Delegation } | { ok: false; reason: 'invalid' | 'self' };
+
+/** The helper accepts or declines an invitation; the code is spent either way and the principal is told. */
+export async function answerInvitation(deps: DelegationDeps, opts: { helperId: string; code: string; accept: boolean }): Promise<AnswerResult> {
+  const d = await findInvitation(deps, opts);
+  if (!d) return { ok: false, reason: 'invalid' };
+  if (d.principalId === opts.helperId) return { ok: false, reason: 'self' };
+  const status = opts.accept ? 'active' : 'declined';
+  const res = await deps.db.getRepository(Delegation).createQueryBuilder().update()
+    .set({ status, helperId: opts.helperId, inviteHash: null, inviteExpiresAt: null, updatedAt: clock.now() })
+    .where('id = :id AND invite_hash IS NOT NULL AND status = :s', { id: d.id, s: 'invited' }).execute();
+  if (!res.affected) return { ok: false, reason: 'invalid' };
+  Object.assign(d, { status, helperId: opts.helperId, inviteHash: null });
+  await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: opts.helperId, type: opts.accept ? 'accepted' : 'declined' });
+  await recordEvent({ db: deps.db, accountId: opts.helperId, type: opts.accept ? 'delegation_accepted' : 'delegation_declined' });
+  await mailTo(deps, { accountId: d.principalId }, opts.accept ? 'delegation_accepted' : 'delegation_declined', { helper: await nameOf(deps.db, opts.helperId) });
+  return { ok: true, delegation: d };
+}
+
+/** A helper asks a person for access. The person approves, narrows or declines it in their account. */
+export async function requestAccess(deps: DelegationDeps, opts: { helperId: string; principalEmail: string; terms: DelegationTerms }): Promise<{ ok: true; delegation: Delegation } | { ok: false; reason: 'self' }> {
+  const helper = await deps.db.getRepository(Account).findOneByOrFail({ id: opts.helperId });
+  if (helper.email === opts.principalEmail) return { ok: false, reason: 'self' };
+  const principal = await deps.db.getRepository(Account).findOneBy({ email: opts.principalEmail });
+  const now = clock.now();
+  const d = deps.db.getRepository(Delegation).create({
+    id: randomUUID(), principalId: principal?.id ?? null, helperId: opts.helperId, inviteeEmail: opts.principalEmail, initiatedBy: 'helper', status: 'requested',
+    clientIds: JSON.stringify(opts.terms.clientIds), scopes: JSON.stringify(opts.terms.scopes), startsAt: now, endsAt: opts.terms.endsAt,
+    inviteHash: null, inviteExpiresAt: null, remindedAt: null, firstUsedAt: null, createdAt: now, updatedAt: now,
+  });
+  await deps.db.getRepository(Delegation).insert(d);
+  await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: opts.helperId, type: 'requested', details: { scopes: opts.terms.scopes, clients: opts.terms.clientIds } });
+  await recordEvent({ db: deps.db, accountId: opts.helperId, type: 'delegation_requested' });
+  // Same mail whether or not the address has an account: no enumeration.
+  await mailTo(deps, { email: opts.principalEmail }, 'delegation_request', { helper: helper.email });
+  return { ok: true, delegation: d };
+}
+
+/** The principal approves a helper's request, possibly narrowing it (never widening). */
+export async function answerRequest(deps: DelegationDeps, opts: { principalId: string; delegationId: string; approve: boolean; terms?: DelegationTerms | undefined }): Promise<{ ok: true } | { ok: false; reason: 'not_found' | 'wider' }> {
+  const principal = await deps.db.getRepository(Account).findOneByOrFail({ id: opts.principalId });
+  const repo = deps.db.getRepository(Delegation);
+  const d = await repo.findOneBy({ id: opts.delegationId });
+  if (!d || d.status !== 'requested' || (d.principalId ?? '') !== principal.id && d.inviteeEmail !== principal.email) return { ok: false, reason: 'not_found' };
+  const update: Partial<Delegation> = { principalId: principal.id, status: opts.approve ? 'active' : 'declined', updatedAt: clock.now() };
+  if (opts.approve && opts.terms) {
+    const asked = { clients: parseList(d.clientIds), scopes: parseList(d.scopes) };
+    const wider = opts.terms.scopes.some((s) => !asked.scopes.includes(s))
+      || (!asked.clients.includes(ALL_AGENCIES) && opts.terms.clientIds.some((c) => !asked.clients.includes(c)))
+      || opts.terms.endsAt.getTime() > d.endsAt.getTime();
+    if (wider) return { ok: false, reason: 'wider' };
+    Object.assign(update, { clientIds: JSON.stringify(opts.terms.clientIds), scopes: JSON.stringify(opts.terms.scopes), endsAt: opts.terms.endsAt });
+  }
+  await repo.update({ id: d.id }, update);
+  await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: principal.id, type: opts.approve ? 'approved' : 'declined', details: opts.terms ? { scopes: opts.terms.scopes, clients: opts.terms.clientIds } : {} });
+  await recordEvent({ db: deps.db, accountId: principal.id, type: opts.approve ? 'delegation_approved' : 'delegation_declined' });
+  await mailTo(deps, { accountId: d.helperId }, opts.approve ? 'delegation_approved' : 'delegation_declined', { principal: principal.email, helper: principal.email });
+  return { ok: true };
+}
+
+/**
+ * Ends a delegation now, by either side. Every grant issued under it is deleted with its codes,
+ * access and refresh tokens; the caller (src/oidc) then ends the agencies' sessions.
+ * Returns the grants that were issued under it.
+ */
+export async function revokeDelegation(deps: DelegationDeps, opts: { actorId: string | null; delegationId: string; reason?: 'revoked' | 'expired' }): Promise<{ ok: true; grants: DelegatedGrant[]; delegation: Delegation } | { ok: false; reason: 'not_found' }> {
+  const repo = deps.db.getRepository(Delegation);
+  const d = await repo.findOneBy({ id: opts.delegationId });
+  if (!d || (opts.actorId && d.principalId !== opts.actorId && d.helperId !== opts.actorId)) return { ok: false, reason: 'not_found' };
+  if (!['invited', 'requested', 'active'].includes(d.status)) return { ok: true, grants: [], delegation: d };
+  const status = opts.reason === 'expired' ? 'expired' : 'revoked';
+  await repo.update({ id: d.id }, { status, inviteHash: null, updatedAt: clock.now() });
+  d.status = status;
+  const grants = await deps.db.getRepository(DelegatedGrant).findBy({ delegationId: d.id });
+  const payloads = deps.db.getRepository(OidcPayload);
+  for (const g of grants) {
+    await payloads.delete({ grantId: g.grantId });
+    await payloads.delete({ model: 'Grant', id: g.grantId });
+  }
+  await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: opts.actorId, type: status });
+  for (const id of [d.principalId, d.helperId]) {
+    if (!id) continue;
+    await recordEvent({ db: deps.db, accountId: id, type: status === 'expired' ? 'delegation_expired' : 'delegation_revoked' });
+    await mailTo(deps, { accountId: id }, status === 'expired' ? 'delegation_expired' : 'delegation_revoked', { principal: await nameOf(deps.db, d.principalId), helper: await nameOf(deps.db, d.helperId) });
+  }
+  return { ok: true, grants, delegation: d };
+}
+
+export interface DelegationView {
+  delegation: Delegation;
+  principalEmail: string;
+  helperEmail: string;
+  clientIds: string[];
+  scopes: string[];
+  active: boolean;
+  events: DelegationEvent[];
+}
+
+async function view(db: EntityManager, d: Delegation, now: Date): Promise<DelegationView> {
+  const events = await db.getRepository(DelegationEvent).find({ where: { delegationId: d.id }, order: { at: 'DESC' }, take: 50 });
+  return {
+    delegation: d, principalEmail: d.principalId ? await nameOf(db, d.principalId) : d.inviteeEmail,
+    helperEmail: d.helperId ? await nameOf(db, d.helperId) : d.inviteeEmail,
+    clientIds: parseList(d.clientIds), scopes: parseList(d.scopes), active: isActive(d, now), events,
+  };
+}
+
+/** What a person sees: the delegations they gave (and requests waiting for them), and those they hold. */
+export async function listDelegations(opts: { db: EntityManager; accountId: string }): Promise<{ given: DelegationView[]; held: DelegationView[] }> {
+  const me = await opts.db.getRepository(Account).findOneByOrFail({ id: opts.accountId });
+  const repo = opts.db.getRepository(Delegation);
+  const now = clock.now();
+  const given = await repo.find({ where: [{ principalId: me.id }, { status: 'requested', inviteeEmail: me.email }], order: { createdAt: 'DESC' } });
+  const held = await repo.find({ where: { helperId: me.id }, order: { createdAt: 'DESC' } });
+  return {
+    given: await Promise.all(given.filter((d) => d.helperId !== me.id).map((d) => view(opts.db, d, now))),
+    held: await Promise.all(held.map((d) => view(opts.db, d, now))),
+  };
+}
+
+/** Active delegations a helper holds that cover this agency, with the principal's account. */
+export async function delegationsForHelperAt(opts: { db: EntityManager; helperId: string; clientId: string }): Promise<Array<{ delegation: Delegation; principal: Account }>> {
+  const { covers } = await import('./policy.js');
+  const rows = await opts.db.getRepository(Delegation).findBy({ helperId: opts.helperId, status: 'active' });
+  const now = clock.now();
+  const live = rows.filter((d) => isActive(d, now) && covers(d, opts.clientId) && d.principalId);
+  const principals = live.length ? await opts.db.getRepository(Account).findBy({ id: In(live.map((d) => d.principalId!)), status: 'active' }) : [];
+  return live.flatMap((d) => {
+    const principal = principals.find((p) => p.id === d.principalId);
+    return principal ? [{ delegation: d, principal }] : [];
+  });
+}
+
+/**
+ * Housekeeping run periodically (and by tests with a moved clock): a reminder to both sides a
+ * week before a delegation ends, and expiry at its end (which revokes what it issued).
+ */
+export async function maintainDelegations(deps: DelegationDeps): Promise<{ reminded: number; expired: Delegation[] }> {
+  const repo = deps.db.getRepository(Delegation);
+  const now = clock.now();
+  const live = await repo.findBy({ status: 'active' });
+  let reminded = 0;
+  const expired: Delegation[] = [];
+  for (const d of live) {
+    if (d.endsAt.getTime() <= now.getTime()) {
+      const r = await revokeDelegation(deps, { actorId: null, delegationId: d.id, reason: 'expired' });
+      if (r.ok) expired.push(r.delegation);
+      continue;
+    }
+    if (!d.remindedAt && d.endsAt.getTime() - now.getTime() <= DELEGATION_RULES.reminderBeforeSeconds * 1000) {
+      await repo.update({ id: d.id }, { remindedAt: now });
+      for (const id of [d.principalId, d.helperId]) {
+        if (id) await mailTo(deps, { accountId: id }, 'delegation_reminder', { principal: await nameOf(deps.db, d.principalId), helper: await nameOf(deps.db, d.helperId), date: d.endsAt.toISOString().slice(0, 10) });
+      }
+      await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: null, type: 'reminded' });
+      reminded += 1;
+    }
+  }
+  return { reminded, expired };
+}

@@ -1,0 +1,35 @@
+import type { DataSource } from 'typeorm';
+import { Account, DelegatedGrant, Delegation } from '../../entities/index.js';
+import { isActive, parseList } from '../delegation/policy.js';
+import { clock } from '../shared/clock.js';
+import { pairwiseSubject } from './pairwise.js';
+
+export interface DelegatedContext {
+  delegation: Delegation;
+  principal: Account;
+}
+
+/**
+ * The delegation an oidc-provider grant acts under, when it is one and still active (read from
+ * the database every time: revocation and expiry take effect at once). `undefined` for an
+ * ordinary grant; `null` for a delegated grant that may no longer be used.
+ */
+export async function delegationOfGrant(ds: DataSource, grantId: string | undefined): Promise<DelegatedContext | null | undefined> {
+  if (!grantId) return undefined;
+  const link = await ds.getRepository(DelegatedGrant).findOneBy({ grantId });
+  if (!link) return undefined;
+  const delegation = await ds.getRepository(Delegation).findOneBy({ id: link.delegationId });
+  if (!delegation || !isActive(delegation, clock.now()) || !delegation.principalId) return null;
+  const principal = await ds.getRepository(Account).findOneBy({ id: delegation.principalId });
+  if (!principal || principal.status !== 'active') return null;
+  return { delegation, principal };
+}
+
+/** The claims that say "the helper acts for the principal" (RFC 8693 `act`, plus OneDoor's `delegation`). */
+export function delegationClaims(opts: { salt: string; sectorIdentifier: string; delegated: DelegatedContext }) {
+  const { delegation } = opts.delegated;
+  return {
+    act: { sub: pairwiseSubject(opts.salt, opts.sectorIdentifier, delegation.helperId!) },
+    delegation: { id: delegation.id, scopes: parseList(delegation.scopes), expires_at: Math.floor(delegation.endsAt.getTime() / 1000) },
+  };
+}
