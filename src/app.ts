@@ -13,6 +13,7 @@ import { requestContext } from './http/middleware/requestContext.js';
 import { securityHeaders } from './http/middleware/securityHeaders.js';
 import { providerPages } from './http/providerPages.js';
 import { accountRouter } from './http/routes/accountRouter.js';
+import { delegationRouter } from './http/routes/delegationRouter.js';
 import { homeRouter } from './http/routes/homeRouter.js';
 import { interactionRouter } from './http/routes/interactionRouter.js';
 import { proofingRouter } from './http/routes/proofingRouter.js';
@@ -67,13 +68,13 @@ export function createApp({ config, ds, keys, mailer, vendors }: AppDeps): OneDo
   // OneDoor's pages: parsed bodies, CSRF tokens, per-IP limits on unsafe requests. Every
   // other path belongs to the provider, which parses and protects its own endpoints.
   const pages = new Router();
-  pages.use(homeRouter().routes(), interactionRouter(deps).routes(), accountRouter(deps).routes(), proofingRouter(deps).routes());
+  pages.use(homeRouter().routes(), interactionRouter(deps).routes(), accountRouter(deps).routes(), proofingRouter(deps).routes(), delegationRouter(deps).routes());
   const pageRoutes = pages.routes();
   const pagesLimiter = limitPerIp(createLimiter({ keyPrefix: 'pages', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 60 }));
   const parse = bodyParser({ enableTypes: ['form', 'json'], formLimit: '100kb', jsonLimit: '100kb' });
   const csrfCheck = csrf({ secret: hmac(keys.cookieKeys[0]!, 'csrf'), secure });
   app.use(async (ctx, next) => {
-    if (!/^\/(?:$|healthz$|interaction\/|account(?:\/|$)|verify(?:\/|$))/.test(ctx.path)) return next();
+    if (!/^\/(?:$|healthz$|interaction\/|account(?:\/|$)|verify(?:\/|$)|helpers(?:\/|$))/.test(ctx.path)) return next();
     await pagesLimiter(ctx, () => parse(ctx, () => csrfCheck(ctx, () => pageRoutes(ctx as never, async () => {}))));
   });
 

@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { purgeExpiredPayloads } from './oidc/createAdapter.js';
+import { maintainDelegationsAndSessions } from './oidc/endDelegation.js';
+import { delegationDeps } from './http/deps.js';
 import { loadOrCreateKeys } from './oidc/keys.js';
 import { logger } from './shared/logger.js';
 import { createDataSource } from '../ormconfig.js';
@@ -15,7 +17,7 @@ async function main(): Promise<void> {
   const ran = await ds.runMigrations({ transaction: 'each' });
   if (ran.length) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
   const keys = await loadOrCreateKeys(config.keysDir, { onCreate: (m) => logger.warn(m) });
-  const { app } = createApp({ config, ds, keys });
+  const { app, deps } = createApp({ config, ds, keys });
 
   const server = app.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port, database: config.database.type }, 'OneDoor is listening');
@@ -27,6 +29,12 @@ async function main(): Promise<void> {
     purgeExpiredPayloads(ds).catch((err: Error) => logger.warn({ error: err.name }, 'purge of expired protocol artifacts failed'));
   }, 5 * 60 * 1000);
   purge.unref();
+  // Delegations: reminders a week before they end, and expiry (with back-channel logouts).
+  const delegations = setInterval(() => {
+    maintainDelegationsAndSessions({ provider: deps.provider, ds, deps: delegationDeps(deps) })
+      .catch((err: Error) => logger.warn({ error: err.name }, 'delegation maintenance failed'));
+  }, 60 * 1000);
+  delegations.unref();
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -34,6 +42,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     clearInterval(purge);
+    clearInterval(delegations);
     server.close(() => {
       ds.destroy().finally(() => process.exit(0));
     });

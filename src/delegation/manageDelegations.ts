@@ -225,16 +225,17 @@ export async function delegationsForHelperAt(opts: { db: EntityManager; helperId
  * Housekeeping run periodically (and by tests with a moved clock): a reminder to both sides a
  * week before a delegation ends, and expiry at its end (which revokes what it issued).
  */
-export async function maintainDelegations(deps: DelegationDeps): Promise<{ reminded: number; expired: Delegation[] }> {
+export async function maintainDelegations(deps: DelegationDeps, opts: { end?: (delegationId: string) => Promise<void> } = {}): Promise<{ reminded: number; expired: string[] }> {
   const repo = deps.db.getRepository(Delegation);
   const now = clock.now();
   const live = await repo.findBy({ status: 'active' });
   let reminded = 0;
-  const expired: Delegation[] = [];
+  const expired: string[] = [];
   for (const d of live) {
     if (d.endsAt.getTime() <= now.getTime()) {
-      const r = await revokeDelegation(deps, { actorId: null, delegationId: d.id, reason: 'expired' });
-      if (r.ok) expired.push(r.delegation);
+      if (opts.end) await opts.end(d.id);
+      else await revokeDelegation(deps, { actorId: null, delegationId: d.id, reason: 'expired' });
+      expired.push(d.id);
       continue;
     }
     if (!d.remindedAt && d.endsAt.getTime() - now.getTime() <= DELEGATION_RULES.reminderBeforeSeconds * 1000) {

@@ -1,6 +1,8 @@
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/loadConfig.js';
+import type { DelegationDeps } from '../delegation/manageDelegations.js';
+import { isLocale, translator } from '../shared/i18n.js';
 import type { KeyMaterial } from '../oidc/keys.js';
 import type { RelyingParty } from '../passkeys/challenges.js';
 import type { ProofingVendors } from '../proofing/vendors/ports.js';
@@ -15,4 +17,9 @@ export interface HttpDeps {
   provider: Provider;
   rp: RelyingParty;
   vendors: ProofingVendors;
+}
+
+/** What delegation services need, from the app's dependencies. */
+export function delegationDeps(deps: HttpDeps, db = deps.ds.manager): DelegationDeps {
+  return { db, mailer: deps.mailer, t: (l: string) => translator(isLocale(l) ? l : 'en'), pepper: deps.keys.secrets.pepper, issuer: deps.config.issuer };
 }

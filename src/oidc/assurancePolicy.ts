@@ -1,6 +1,7 @@
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
-import { Passkey } from '../../entities/index.js';
+import { Delegation, Passkey } from '../../entities/index.js';
+import { actorChoice } from './actorPolicy.js';
 import { aalFromAmr, ialFromProfile, parseVerifiedWithin } from '../proofing/levels.js';
 import { profileState } from '../proofing/verifiedProfiles.js';
 import { clock } from '../shared/clock.js';
@@ -13,6 +14,9 @@ export interface Assessment {
   achieved: AchievedAssurance;
   /** The account has at least one device-bound passkey (AAL3 is reachable). */
   hasDeviceBoundPasskey: boolean;
+  /** The signed-in person's own IAL, and — when acting for someone — the principal's. */
+  helperIal: 1 | 2;
+  principalIal?: 1 | 2 | undefined;
 }
 
 const CACHE = Symbol('assurance');
@@ -35,10 +39,22 @@ export async function assess(ctx: KoaContextWithOIDC, ds: DataSource): Promise<A
     facialMatchRequired: requirement.facialMatch,
   });
   const hasDeviceBoundPasskey = aal === 3 || await ds.getRepository(Passkey).existsBy({ accountId, backupEligible: false });
+  // Acting for someone: identity assurance is that of the weaker of the two people (both must
+  // be verified for IAL2); authentication assurance is the helper's own.
+  const delegationId = actorChoice(ctx)?.delegationId;
+  let principalIal: 1 | 2 | undefined;
+  if (delegationId) {
+    const d = await ds.getRepository(Delegation).findOneBy({ id: delegationId });
+    const principalProfile = d?.principalId ? await profileState({ db: ds.manager, accountId: d.principalId }) : {};
+    principalIal = ialFromProfile(principalProfile, { now: clock.now(), verifiedWithinSeconds: parseVerifiedWithin(ctx.oidc.params!['verified_within']), facialMatchRequired: requirement.facialMatch });
+  }
+  const effectiveIal = principalIal ? (Math.min(ial, principalIal) as 1 | 2) : ial;
   const result: Assessment = {
     requirement,
-    achieved: { ial, aal, phishingResistant: aal >= 2, facialMatch: ial === 2 && (profile.facialMatch ?? false) },
+    achieved: { ial: effectiveIal, aal, phishingResistant: aal >= 2, facialMatch: effectiveIal === 2 && (profile.facialMatch ?? false) },
     hasDeviceBoundPasskey,
+    helperIal: ial,
+    principalIal,
   };
   oidc[CACHE] = result;
   return result;
@@ -56,7 +72,7 @@ export function assurancePrompt(opts: { ds: DataSource; maxIalOf: (ctx: KoaConte
     { name: 'assurance', requestable: false },
     async (ctx) => {
       const a = await assess(ctx, ds);
-      return { requirement: a.requirement, achieved: a.achieved, hasDeviceBoundPasskey: a.hasDeviceBoundPasskey };
+      return { requirement: a.requirement, achieved: a.achieved, hasDeviceBoundPasskey: a.hasDeviceBoundPasskey, helperIal: a.helperIal, principalIal: a.principalIal };
     },
     new Check('client_max_ial', 'requested assurance exceeds the client registration', async (ctx) => {
       const a = await assess(ctx, ds);

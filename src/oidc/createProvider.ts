@@ -41,6 +41,17 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
 
   // Sessions end after `idleSeconds` without use and never outlive `maxSeconds` from sign-in
   // (NIST SP 800-63B-4 §2.2.3 reauthentication at AAL2). Every use of the session re-saves it.
+  const seen = new WeakMap<object, Promise<Awaited<ReturnType<typeof delegationOfGrant>>>>();
+  /** The delegation the current request acts under (token being used, or the consent chosen). */
+  const delegationInContext = (ctx: KoaContextWithOIDC) => {
+    const e = ctx.oidc?.entities as Record<string, { grantId?: string } | undefined> | undefined;
+    const grantId = e?.['AuthorizationCode']?.grantId ?? e?.['RefreshToken']?.grantId ?? e?.['AccessToken']?.grantId ?? (ctx.oidc?.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId;
+    if (!grantId) return Promise.resolve(undefined);
+    let p = seen.get(ctx);
+    if (!p) { p = delegationOfGrant(ds, grantId); seen.set(ctx, p); }
+    return p;
+  };
+
   const policy = interactionPolicy.base();
   policy.add(actorPrompt({ ds }), 1);
   policy.add(assurancePrompt({ ds, maxIalOf: (ctx) => Number((ctx.oidc.client?.metadata() as { max_ial?: number } | undefined)?.max_ial ?? 1) }), 2);
@@ -83,7 +94,13 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
     responseTypes: ['code'],
     pkce: { required: () => true },
     subjectTypes: ['public', 'pairwise'],
-    pairwiseIdentifier: async (_ctx, accountId, client) => pairwiseSubject(keys.secrets.pairwiseSalt, String(client.sectorIdentifier), accountId),
+    // Under a delegation oidc-provider still sees the helper's account (session, grant, tokens);
+    // the subject an agency receives is the principal's (sub), the helper's goes in `act`.
+    pairwiseIdentifier: async (ctx, accountId, client) => {
+      const delegated = ctx ? await delegationInContext(ctx) : undefined;
+      const subject = delegated && delegated.delegation.helperId === accountId ? delegated.principal.id : accountId;
+      return pairwiseSubject(keys.secrets.pairwiseSalt, String(client.sectorIdentifier), subject);
+    },
     scopes: SUPPORTED_SCOPES,
     claims: { ...SCOPE_CLAIMS, sid: null, verified_claims: null } as unknown as Configuration['claims'],
     // Login.gov's `verified_within` (e.g. 30d): re-proof when the last verification is older.

@@ -31,3 +31,11 @@ export async function endDelegation(opts: { provider: Provider; ds: DataSource; 
   await Promise.all(notices);
   return true;
 }
+
+/** Periodic delegation housekeeping: reminders a week before the end, expiry (with logouts) at the end. */
+export async function maintainDelegationsAndSessions(opts: { provider: Provider; ds: DataSource; deps: DelegationDeps }): Promise<{ reminded: number; expired: string[] }> {
+  const { maintainDelegations } = await import('../delegation/manageDelegations.js');
+  return maintainDelegations(opts.deps, {
+    end: async (delegationId) => { await endDelegation({ ...opts, actorId: null, delegationId, reason: 'expired' }); },
+  });
+}

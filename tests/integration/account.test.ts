@@ -117,7 +117,7 @@ describe('account page', () => {
     const q = await person();
     const theirs = q.auth.credentials[0]!.id;
     const rename = await p.agent.request(`${server.url}/account/passkeys/${theirs}/rename`, { method: 'POST', form: { name: 'mine now' } });
-    expect(rename.status).toBe(404);
+    expect(rename.status).toBe(403);
     const row = await server.ds.getRepository(Passkey).findOneByOrFail({ id: theirs });
     expect(row.name).toBe('Test key');
   });

@@ -5,7 +5,7 @@ import { disconnectAgency, listConnectedAgencies } from '../../accounts/connecte
 import { countUnusedRecoveryCodes, issueRecoveryCodes } from '../../accounts/recoveryCodes.js';
 import { listEvents } from '../../audit/listEvents.js';
 import { recordEvent } from '../../audit/recordEvent.js';
-import { Account, VerifiedProfile } from '../../../entities/index.js';
+import { Account, OidcPayload, Passkey, VerifiedProfile } from '../../../entities/index.js';
 import { deleteVerifiedProfile, reactivateWithPersonalKey } from '../../proofing/verifiedProfiles.js';
 import { createLimiter } from '../middleware/rateLimit.js';
 import { endAllSessions, readSession, type SignedInSession } from '../../oidc/accountSessions.js';
@@ -17,7 +17,7 @@ import { addPasskey, listPasskeys, removePasskey, renamePasskey } from '../../pa
 import { startAuthentication } from '../../passkeys/startAuthentication.js';
 import { startRegistration } from '../../passkeys/startRegistration.js';
 import { clock } from '../../shared/clock.js';
-import { BadInput, NotFound } from '../../shared/errors.js';
+import { BadInput, Forbidden, NotFound } from '../../shared/errors.js';
 import { randomId } from '../../shared/ids.js';
 import type { HttpDeps } from '../deps.js';
 import { field } from '../formFields.js';
@@ -38,6 +38,12 @@ export function accountRouter(deps: HttpDeps): Router {
   const router = new Router({ prefix: '/account' });
   // Personal keys carry 80 bits, but guesses still cost: a few per hour per account.
   const personalKeyLimiter = createLimiter({ keyPrefix: 'personal-key', points: 10, durationSeconds: 3600 });
+
+  /** Someone else's passkey is forbidden (403) — to a helper above all; an unknown one is 404. */
+  async function notMine(passkeyId: string): Promise<never> {
+    if (await ds.getRepository(Passkey).existsBy({ id: passkeyId })) throw new Forbidden();
+    throw new NotFound();
+  }
 
   async function requireSession(ctx: Context): Promise<SignedInSession> {
     const session = await readSession({ provider, config, req: ctx.req, res: ctx.res, touch: true });
@@ -146,7 +152,7 @@ export function accountRouter(deps: HttpDeps): Router {
   router.post('/passkeys/:id/rename', async (ctx) => {
     const session = await requireSession(ctx);
     const result = await renamePasskey({ db: ds.manager, accountId: session.accountId, passkeyId: String(ctx.params['id']), name: field(ctx, 'name', 200) });
-    if (!result.ok && result.reason === 'not_found') throw new NotFound();
+    if (!result.ok && result.reason === 'not_found') await notMine(String(ctx.params['id']));
     ctx.status = 303;
     ctx.redirect(result.ok ? '/account?notice=passkey_renamed' : '/account?error=rename_invalid');
   });
@@ -173,7 +179,7 @@ export function accountRouter(deps: HttpDeps): Router {
   async function removablePasskeyName(ctx: Context, accountId: string, id: string): Promise<string> {
     const mine = await listPasskeys({ db: ds.manager, accountId });
     const p = mine.find((x) => x.id === id);
-    if (!p) throw new NotFound();
+    if (!p) return notMine(id);
     if (mine.length < 2) {
       ctx.status = 303;
       ctx.redirect('/account?error=last_passkey');
@@ -244,8 +250,9 @@ export function accountRouter(deps: HttpDeps): Router {
   // ---- agencies and sessions -------------------------------------------------------------
   router.post('/agencies/:grantId/disconnect', async (ctx) => {
     const session = await requireSession(ctx);
-    const ok = await ds.transaction((db) => disconnectAgency({ db, accountId: session.accountId, grantId: String(ctx.params['grantId']) }));
-    if (!ok) throw new NotFound();
+    const grantId = String(ctx.params['grantId']);
+    const ok = await ds.transaction((db) => disconnectAgency({ db, accountId: session.accountId, grantId }));
+    if (!ok) throw (await ds.getRepository(OidcPayload).existsBy({ model: 'Grant', id: grantId })) ? new Forbidden() : new NotFound();
     ctx.status = 303;
     ctx.redirect('/account?notice=agency_disconnected');
   });

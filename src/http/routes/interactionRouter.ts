@@ -10,7 +10,11 @@ import { startEmailConfirmation } from '../../accounts/startEmailConfirmation.js
 import { recordEvent } from '../../audit/recordEvent.js';
 import { type AchievedAssurance, chooseAcr } from '../../oidc/acr.js';
 import { scopeDescriptionKey } from '../../oidc/claims.js';
-import { Account, type Passkey } from '../../../entities/index.js';
+import { Account, DelegatedGrant, Delegation, type Passkey } from '../../../entities/index.js';
+import { delegationsForHelperAt } from '../../delegation/manageDelegations.js';
+import { intersectScopes, parseList } from '../../delegation/policy.js';
+import { recordDelegationEvent } from '../../delegation/recordDelegationEvent.js';
+import { isLocale, translator } from '../../shared/i18n.js';
 import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
 import { finishRegistration } from '../../passkeys/finishRegistration.js';
 import { addPasskey } from '../../passkeys/managePasskeys.js';
@@ -79,7 +83,9 @@ export function interactionRouter(deps: HttpDeps): Router {
     abort: `/interaction/${uid}/abort`,
   });
 
-  async function finishWith(ctx: Context, result: InteractionResults, merge = false): Promise<void> {
+  // Results of one authorization's interactions add up (login, then whom one acts for, then
+  // consent…): later prompts must not forget earlier answers.
+  async function finishWith(ctx: Context, result: InteractionResults, merge = true): Promise<void> {
     const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
     ctx.status = 303;
     ctx.redirect(to);
@@ -119,8 +125,63 @@ export function interactionRouter(deps: HttpDeps): Router {
       return render(ctx, 'consent', { title: t('consent.title', { client: name }), clientName: name, items, actions: { confirm: p.consent, abort: p.abort } });
     }
     if (d.prompt.name === 'assurance') return renderAssurance(ctx, d, name);
+    if (d.prompt.name === 'actor') return renderActor(ctx, d, name);
     throw new NotFound();
   });
+
+  // ---- whom the person acts for (delegation) ------------------------------------------------
+  async function renderActor(ctx: Context, d: Details, name: string, error?: string) {
+    const held = await delegationsForHelperAt({ db: ds.manager, helperId: d.session!.accountId, clientId: String(d.params['client_id']) });
+    const t = ctx.state.t;
+    render(ctx, 'actor', {
+      title: t('actor.title'), clientName: name, error, langPath: paths(d.uid).self,
+      people: held.map((h) => ({ id: h.delegation.id, email: h.principal.email, until: h.delegation.endsAt.toISOString().slice(0, 10) })),
+      actions: { submit: `${paths(d.uid).self}/actor`, abort: paths(d.uid).abort },
+    }, error ? 400 : 200);
+  }
+
+  router.post('/actor', async (ctx) => {
+    const d = await details(ctx, 'actor');
+    const helperId = d.session!.accountId;
+    const clientId = String(d.params['client_id']);
+    const choice = field(ctx, 'actor', 64);
+    if (choice === 'self') return finishWith(ctx, { actor: { self: true } } as InteractionResults, true);
+    // Only a delegation this person holds, active now and covering this agency, can be chosen.
+    const held = await delegationsForHelperAt({ db: ds.manager, helperId, clientId });
+    const chosen = held.find((h) => h.delegation.id === choice);
+    if (!chosen) return renderActor(ctx, d, await clientName(d), ctx.state.t('actor.invalid'));
+    const client = await provider.Client.find(clientId);
+    const requested = String(d.params['scope'] ?? 'openid').split(' ').filter(Boolean);
+    const clientAllowed = (client?.scope ?? '').split(' ').filter(Boolean);
+    const scopes = intersectScopes({ requested, clientAllowed, delegated: parseList(chosen.delegation.scopes) });
+    // The delegation is the principal's consent: the grant holds exactly the intersection, and
+    // everything else the agency asked for is rejected (so nobody is asked to consent to it).
+    const grant = new provider.Grant({ accountId: helperId, clientId });
+    grant.addOIDCScope(scopes.join(' '));
+    const rejected = requested.filter((s) => !scopes.includes(s));
+    if (rejected.length) grant.rejectOIDCScope(rejected.join(' '));
+    const claimsParam = d.params['claims'] ? Object.keys((JSON.parse(String(d.params['claims'])) as { id_token?: object; userinfo?: object }).userinfo ?? {}).concat(Object.keys((JSON.parse(String(d.params['claims'])) as { id_token?: object }).id_token ?? {})) : [];
+    if (claimsParam.length) grant.rejectOIDCClaims(claimsParam);
+    const grantId = await grant.save();
+    await ds.transaction(async (db) => {
+      await db.getRepository(DelegatedGrant).insert({ grantId, delegationId: chosen.delegation.id, clientId, createdAt: clock.now() });
+      await recordDelegationEvent({ db, delegationId: chosen.delegation.id, actorId: helperId, type: 'signed_in', clientId, details: { scopes } });
+      await recordEvent({ db, accountId: chosen.principal.id, type: 'delegation_used', clientId, details: { kind: 'sign_in', scopes: scopes.join(' ') } });
+    });
+    await noteFirstUse(chosen.delegation.id, chosen.principal.id, clientId);
+    await finishWith(ctx, { actor: { delegationId: chosen.delegation.id }, consent: { grantId } } as InteractionResults, true);
+  });
+
+  /** The principal gets a mail the first time a helper uses a delegation. */
+  async function noteFirstUse(delegationId: string, principalId: string, clientId: string) {
+    const res = await ds.getRepository(Delegation).createQueryBuilder().update().set({ firstUsedAt: clock.now() })
+      .where('id = :id AND first_used_at IS NULL', { id: delegationId }).execute();
+    if (!res.affected) return;
+    const principal = await ds.getRepository(Account).findOneByOrFail({ id: principalId });
+    const t = translator(isLocale(principal.locale) ? principal.locale : 'en');
+    const client = await provider.Client.find(clientId);
+    await mailer.send({ to: principal.email, subject: t('mail.delegation_used.subject'), text: t('mail.delegation_used.body', { client: client?.clientName ?? clientId, url: `${config.issuer}/helpers` }) });
+  }
 
   // ---- assurance step-up: identity verification (IAL2), stronger authentication (AAL) ------
   function wantedAal(d: Details): number {
@@ -131,7 +192,11 @@ export function interactionRouter(deps: HttpDeps): Router {
   function renderAssurance(ctx: Context, d: Details, name: string, error?: string) {
     const p = paths(d.uid);
     const t = ctx.state.t;
-    const det = d.prompt.details as { requirement?: { facialMatch?: boolean }; hasDeviceBoundPasskey?: boolean };
+    const det = d.prompt.details as { requirement?: { facialMatch?: boolean }; hasDeviceBoundPasskey?: boolean; helperIal?: number; principalIal?: number };
+    // Acting for someone who is not verified: the helper cannot fix that here.
+    if (d.prompt.reasons.includes('ial2_required') && det.principalIal === 1) {
+      return render(ctx, 'stepup-unavailable', { title: t('stepup.principal_unverified_title'), heading: t('stepup.principal_unverified_title'), lead: t('stepup.principal_unverified_lead', { client: name }), clientName: name, actions: { unmet: `${p.self}/unmet` }, langPath: p.self });
+    }
     if (d.prompt.reasons.includes('ial2_required')) {
       return render(ctx, 'verify-needed', {
         title: t('stepup.verify_title'), clientName: name, facialMatch: !!det.requirement?.facialMatch,

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { clock } from '../../shared/clock.js';
 
 let seq = 0;
 
@@ -13,7 +12,8 @@ let seq = 0;
  */
 export function writeSandboxOutboxFile(opts: { outboxDir: string; kind: 'sms' | 'letter'; content: string }): string {
   fs.mkdirSync(opts.outboxDir, { recursive: true });
-  const stamp = clock.now().toISOString().replace(/[-:]/g, '').replace('.', '');
+  // Real time, not the domain clock: files must sort in the order they were written.
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('.', '');
   const tmp = path.join(opts.outboxDir, `.${stamp}-${process.pid}-${opts.kind}.tmp`);
   fs.writeFileSync(tmp, opts.content, { mode: 0o600 });
   try {

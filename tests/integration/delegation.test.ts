@@ -1,0 +1,282 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import * as oidc from 'openid-client';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { registerAgency, type TestAgency } from '../support/agency.js';
+import { Agent } from '../support/agent.js';
+import { finishAtAgency, interactionUid, signUp } from '../support/flows.js';
+import { verifyIdentity } from '../support/proofingFlow.js';
+import { SoftAuthenticator } from '../support/softAuthenticator.js';
+import { latestMail, startTestServer, type TestServer } from '../support/testServer.js';
+import { Account, Delegation, DelegationEvent } from '../../entities/index.js';
+import { answerInvitation, inviteHelper } from '../../src/delegation/manageDelegations.js';
+import { createProvider } from '../../src/oidc/createProvider.js';
+import { endDelegation, maintainDelegationsAndSessions } from '../../src/oidc/endDelegation.js';
+import { clock } from '../../src/shared/clock.js';
+import { isLocale, translator } from '../../src/shared/i18n.js';
+import { createMailer } from '../../src/shared/mailer.js';
+import type { DelegationDeps } from '../../src/delegation/manageDelegations.js';
+
+const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const AT_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+let server: TestServer;
+let agencyD: TestAgency;
+let agencyE: TestAgency;
+let plain: TestAgency;
+let logouts: string[] = [];
+let rp: http.Server;
+let deps: DelegationDeps;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  rp = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { logouts.push(new URLSearchParams(body).get('logout_token') ?? ''); res.writeHead(200); res.end(); });
+  });
+  await new Promise<void>((r) => rp.listen(0, '127.0.0.1', r));
+  const port = (rp.address() as { port: number }).port;
+  const grants = ['authorization_code', 'refresh_token', EXCHANGE];
+  agencyD = await registerAgency(server, { clientId: 'dmv', extra: { delegation_enabled: true, max_ial: 2, grant_types: grants, backchannel_logout_uri: `http://127.0.0.1:${port}/logout`, backchannel_logout_session_required: true } });
+  agencyE = await registerAgency(server, { clientId: 'health', extra: { delegation_enabled: true, max_ial: 2, grant_types: grants } });
+  plain = await registerAgency(server, { clientId: 'library', extra: { delegation_enabled: false } });
+  await registerAgency(server, { clientId: 'dmv-api', extra: { delegation_enabled: false } });
+  deps = { db: server.ds.manager, mailer: createMailer({ outboxDir: server.outboxDir, from: 'OneDoor <x@y>' }), t: (l) => translator(isLocale(l) ? l : 'en'), pepper: server.keys.secrets.pepper, issuer: server.url };
+});
+afterAll(async () => { rp.close(); await server.close(); });
+afterEach(() => clock.reset());
+
+function provider() {
+  // A provider over the same database and keys, for the oidc-side helpers (back-channel logout).
+  return createProvider({ config: server.config, ds: server.ds, keys: server.keys, pages: { renderError: async () => {}, logoutSource: async () => {}, postLogoutSuccessSource: async () => {} } });
+}
+
+async function person(agency: TestAgency = plain) {
+  const authenticator = new SoftAuthenticator({ origin: server.url, rpId: 'localhost' });
+  const email = `d-${randomUUID().slice(0, 8)}@example.com`;
+  const a = await agency.authorize();
+  const { agent, landing } = await signUp({ server, authenticator, authUrl: a.url, email });
+  const tokens = await agency.redeem(landing, a);
+  const account = await server.ds.getRepository(Account).findOneByOrFail({ email });
+  return { authenticator, agent, email, account, sub: tokens.claims()!.sub };
+}
+
+/** Principal invites, helper accepts (through the services the pages use). */
+async function delegate(opts: { principal: Awaited<ReturnType<typeof person>>; helper: Awaited<ReturnType<typeof person>>; scopes?: string[]; clientIds?: string[]; days?: number }) {
+  const endsAt = new Date(clock.nowMs() + (opts.days ?? 30) * 86400 * 1000);
+  const inv = await inviteHelper(deps, { principalId: opts.principal.account.id, helperEmail: opts.helper.email, terms: { clientIds: opts.clientIds ?? ['*'], scopes: opts.scopes ?? ['email', 'profile', 'address', 'offline_access'], endsAt } });
+  if (!inv.ok) throw new Error('invite failed');
+  const code = latestMail(server.outboxDir).match(/\b([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\b/)![1]!;
+  const ok = await answerInvitation(deps, { helperId: opts.helper.account.id, code, accept: true });
+  if (!ok.ok) throw new Error('accept failed');
+  return inv.delegation;
+}
+
+/** The helper signs in at an agency and picks whom they act for; returns the tokens. */
+async function actAs(opts: { helper: Awaited<ReturnType<typeof person>>; agency: TestAgency; choice: string | 'self'; params?: Record<string, string> }) {
+  const auth = await opts.agency.authorize({ prompt: 'login', ...opts.params });
+  const first = await opts.helper.agent.follow(auth.url, server.url);
+  let page = await opts.helper.agent.page(first.url);
+  const base = `${server.url}/interaction/${interactionUid(first.url)}`;
+  const options = await opts.helper.agent.request(`${base}/passkey/options`, { method: 'POST', json: {} });
+  const done = await opts.helper.agent.request(`${base}/passkey`, { method: 'POST', form: { response: JSON.stringify(opts.helper.authenticator.getAssertion({ options: await options.json() })) } });
+  const next = await opts.helper.agent.follow(new URL(done.headers.get('location')!, server.url).toString(), server.url);
+  page = next.url.startsWith(server.url) ? await opts.helper.agent.page(next.url) : { status: 302, html: '', res: next.res };
+  return { auth, url: next.url, page };
+}
+
+async function chooseAndRedeem(opts: Parameters<typeof actAs>[0]) {
+  const { auth, url, page } = await actAs(opts);
+  expect(page.html).toContain('Who are you signing in for?');
+  const res = await opts.helper.agent.request(`${server.url}/interaction/${interactionUid(url)}/actor`, { method: 'POST', form: { actor: opts.choice } });
+  expect(res.status).toBe(303);
+  const landing = await finishAtAgency(opts.helper.agent, server, new URL(res.headers.get('location')!, server.url).toString());
+  return { tokens: await opts.agency.redeem(landing, auth), landing };
+}
+
+describe('delegated sessions', () => {
+  test('when a helper signs in for a principal, then ID token, userinfo and introspection carry the principal sub, act.sub and the delegation', async () => {
+    const principal = await person(agencyD);
+    const helper = await person(agencyD);
+    const d = await delegate({ principal, helper, scopes: ['email'] });
+    const { tokens } = await chooseAndRedeem({ helper, agency: agencyD, choice: d.id, params: { scope: 'openid email address' } });
+    const claims = tokens.claims()!;
+    expect(claims.sub).toBe(principal.sub);
+    expect(claims['act']).toEqual({ sub: helper.sub });
+    expect(claims['delegation']).toMatchObject({ id: d.id, scopes: ['email'] });
+    expect(claims.acr).toBe('urn:onedoor:ial:1');
+    expect(tokens.scope!.split(' ').sort()).toEqual(['email', 'openid']);
+    const info = await oidc.fetchUserInfo(agencyD.config, tokens.access_token, principal.sub);
+    expect(info.email).toBe(principal.email);
+    expect(info['act']).toEqual({ sub: helper.sub });
+    expect(info.address).toBeUndefined();
+    const intro = await oidc.tokenIntrospection(agencyD.config, tokens.access_token);
+    expect(intro).toMatchObject({ active: true, sub: principal.sub, act: { sub: helper.sub }, delegation: { id: d.id } });
+    // The principal sees the sign-in in their history; the delegation records it.
+    const events = await server.ds.getRepository(DelegationEvent).findBy({ delegationId: d.id, type: 'signed_in' });
+    expect(events).toHaveLength(1);
+    expect(events[0]!.clientId).toBe('dmv');
+  });
+
+  test('when the same two people meet at two agencies, then both pairwise subjects differ per agency', async () => {
+    const principal = await person(agencyD);
+    const helper = await person(agencyD);
+    const d = await delegate({ principal, helper });
+    const atD = (await chooseAndRedeem({ helper, agency: agencyD, choice: d.id })).tokens.claims()!;
+    const atE = (await chooseAndRedeem({ helper, agency: agencyE, choice: d.id })).tokens.claims()!;
+    expect(atD.sub).not.toBe(atE.sub);
+    expect((atD['act'] as { sub: string }).sub).not.toBe((atE['act'] as { sub: string }).sub);
+  });
+
+  test('when the helper chooses themself, then the session is their own with no act claim', async () => {
+    const principal = await person(agencyD);
+    const helper = await person(agencyD);
+    await delegate({ principal, helper });
+    const { tokens } = await chooseAndRedeem({ helper, agency: agencyD, choice: 'self' });
+    expect(tokens.claims()!.sub).toBe(helper.sub);
+    expect(tokens.claims()!['act']).toBeUndefined();
+  });
+
+  test('when an agency did not enable delegation, then the helper is never offered a choice and gets their own session', async () => {
+    const principal = await person(plain);
+    const helper = await person(plain);
+    await delegate({ principal, helper });
+    const { auth, url, page } = await actAs({ helper, agency: plain, choice: 'self' });
+    expect(page.html).not.toContain('Who are you signing in for?');
+    const tokens = await plain.redeem(url.startsWith(server.url) ? await finishAtAgency(helper.agent, server, url) : url, auth);
+    expect(tokens.claims()!.sub).toBe(helper.sub);
+    expect(tokens.claims()!['act']).toBeUndefined();
+  });
+
+  test('when a delegation only covers another agency, then this agency offers no choice', async () => {
+    const principal = await person(agencyD);
+    const helper = await person(agencyD);
+    await delegate({ principal, helper, clientIds: ['health'] });
+    const { page } = await actAs({ helper, agency: agencyD, choice: 'self' });
+    expect(page.html).not.toContain('Who are you signing in for?');
+  });
+
+  test('when an agency asks IAL2 in a delegated session, then it is met only when both people are verified', async () => {
+    const principal = await person(agencyD);
+    const helper = await person(agencyD);
+    await verifyIdentity({ server, agent: helper.agent, authenticator: helper.authenticator });
+    const d = await delegate({ principal, helper });
+    const ask = { acr_values: 'urn:acr.login.gov:verified', scope: 'openid email profile' };
+    const { url, page } = await actAs({ helper, agency: agencyD, choice: d.id, params: ask });
+    const res = await helper.agent.request(`${server.url}/interaction/${interactionUid(url)}/actor`, { method: 'POST', form: { actor: d.id } });
+    const next = await helper.agent.follow(new URL(res.headers.get('location')!, server.url).toString(), server.url);
+    expect(page.html).toContain('Who are you signing in for?');
+    expect((await helper.agent.page(next.url)).html).toContain('has not verified their identity');
+    // Once the principal verifies too, the delegated session reaches IAL2 with the principal's verified name.
+    await verifyIdentity({ server, agent: principal.agent, authenticator: principal.authenticator });
+    const { tokens } = await chooseAndRedeem({ helper, agency: agencyD, choice: d.id, params: ask });
+    expect(tokens.claims()!.acr).toBe('urn:acr.login.gov:verified');
+    const info = await oidc.fetchUserInfo(agencyD.config, tokens.access_token, principal.sub);
+    expect(info.given_name).toBe('JANE');
+  });
+});
+
+describe('token exchange', () => {
+  async function delegatedTokens(scopes = ['email', 'offline_access']) {
+    const principal = await person(agencyD);
+    const helper = await person(agencyD);
+    const d = await delegate({ principal, helper, scopes });
+    const { tokens } = await chooseAndRedeem({ helper, agency: agencyD, choice: d.id, params: { scope: 'openid email offline_access', prompt: 'login consent' } });
+    return { principal, helper, d, tokens };
+  }
+  const exchange = (subject: string, extra: Record<string, string> = {}) => oidc.genericGrantRequest(agencyD.config, EXCHANGE, { subject_token: subject, subject_token_type: AT_TYPE, audience: 'dmv-api', ...extra });
+
+  test('when a client exchanges a delegated access token, then it gets a short-lived token for the other resource that keeps sub and act', async () => {
+    const { principal, helper, tokens } = await delegatedTokens();
+    const out = await exchange(tokens.access_token, { scope: 'openid email' });
+    expect(out.issued_token_type).toBe(AT_TYPE);
+    expect(out.expires_in).toBeLessThanOrEqual(300);
+    const intro = await oidc.tokenIntrospection(agencyD.config, out.access_token);
+    expect(intro).toMatchObject({ active: true, sub: principal.sub, act: { sub: helper.sub }, aud: ['dmv-api'], scope: 'openid email' });
+    expect(Number(intro.exp) - Number(intro.iat)).toBeLessThanOrEqual(300);
+  });
+
+  test('when the exchange asks beyond the delegation, names an actor_token, or names no registered audience, then it is refused', async () => {
+    const { tokens } = await delegatedTokens(['email']);
+    await expect(exchange(tokens.access_token, { scope: 'openid email address' })).rejects.toMatchObject({ error: 'invalid_scope' });
+    await expect(exchange(tokens.access_token, { actor_token: tokens.access_token, actor_token_type: AT_TYPE })).rejects.toMatchObject({ error: 'invalid_request' });
+    await expect(exchange(tokens.access_token, { audience: 'nobody' })).rejects.toMatchObject({ error: 'invalid_target' });
+    await expect(exchange('not-a-token')).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  test('when an ordinary access token is exchanged, then the new token keeps its own subject', async () => {
+    const p = await person(agencyD);
+    const a = await agencyD.authorize();
+    const tokens = await agencyD.redeem(await finishAtAgency(p.agent, server, a.url), a);
+    const out = await exchange(tokens.access_token);
+    const intro = await oidc.tokenIntrospection(agencyD.config, out.access_token);
+    expect(intro).toMatchObject({ active: true, sub: p.sub });
+    expect(intro['act']).toBeUndefined();
+  });
+
+  test('when the delegation is revoked, then its tokens are inactive at once, refresh fails, userinfo is 401, exchange is invalid_grant and the agency is logged out', async () => {
+    const { principal, d, tokens } = await delegatedTokens();
+    const exchanged = await exchange(tokens.access_token);
+    logouts = [];
+    expect(await endDelegation({ provider: provider(), ds: server.ds, deps, actorId: principal.account.id, delegationId: d.id })).toBe(true);
+    expect((await oidc.tokenIntrospection(agencyD.config, tokens.access_token)).active).toBe(false);
+    expect((await oidc.tokenIntrospection(agencyD.config, exchanged.access_token)).active).toBe(false);
+    await expect(oidc.refreshTokenGrant(agencyD.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    const userinfo = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(userinfo.status).toBe(401);
+    await expect(exchange(tokens.access_token)).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(logouts).toHaveLength(1);
+    const { payload } = await jwtVerify(logouts[0]!, createRemoteJWKSet(new URL(`${server.url}/jwks`)), { issuer: server.url, audience: 'dmv' });
+    expect(payload.sub).toBe(principal.sub);
+    expect((await server.ds.getRepository(Delegation).findOneByOrFail({ id: d.id })).status).toBe('revoked');
+  });
+
+  test('when the clock passes the end date, then the delegation expires: userinfo 401, exchange invalid_grant, and housekeeping logs the agency out', async () => {
+    const { d, tokens } = await delegatedTokens();
+    clock.advance(31 * 86400 * 1000);
+    const userinfo = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(userinfo.status).toBe(401);
+    await expect(exchange(tokens.access_token)).rejects.toMatchObject({ error: 'invalid_grant' });
+    logouts = [];
+    const done = await maintainDelegationsAndSessions({ provider: provider(), ds: server.ds, deps });
+    expect(done.expired).toContain(d.id);
+    expect((await server.ds.getRepository(Delegation).findOneByOrFail({ id: d.id })).status).toBe('expired');
+    expect(logouts.length).toBeGreaterThanOrEqual(1);
+  });
+
+  test('when a delegation ends within a week, then both people get one reminder', async () => {
+    const principal = await person(agencyD);
+    const helper = await person(agencyD);
+    await delegate({ principal, helper, days: 10 });
+    clock.advance(4 * 86400 * 1000);
+    const first = await maintainDelegationsAndSessions({ provider: provider(), ds: server.ds, deps });
+    expect(first.reminded).toBeGreaterThanOrEqual(1);
+    const again = await maintainDelegationsAndSessions({ provider: provider(), ds: server.ds, deps });
+    expect(again.reminded).toBe(0);
+  });
+});
+
+describe('what a helper can never do', () => {
+  test("when a helper posts to the principal's account routes, then nothing of the principal's changes", async () => {
+    const principal = await person(agencyD);
+    const helper = await person(agencyD);
+    await delegate({ principal, helper });
+    const theirPasskey = principal.authenticator.credentials[0]!.id;
+    await helper.agent.page(`${server.url}/account`);
+    const rename = await helper.agent.request(`${server.url}/account/passkeys/${theirPasskey}/rename`, { method: 'POST', form: { name: 'x' } });
+    expect(rename.status).toBe(403);
+    const remove = await helper.agent.request(`${server.url}/account/passkeys/${theirPasskey}/remove`);
+    expect(remove.status).toBe(403);
+  });
+
+  test('when an invitation is answered by the principal themself, then it is refused (no delegation to oneself)', async () => {
+    const principal = await person(agencyD);
+    const inv = await inviteHelper(deps, { principalId: principal.account.id, helperEmail: `someone-${randomUUID().slice(0, 6)}@example.com`, terms: { clientIds: ['*'], scopes: ['email'], endsAt: new Date(clock.nowMs() + 86400 * 1000 * 3) } });
+    expect(inv.ok).toBe(true);
+    const code = latestMail(server.outboxDir).match(/\b([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\b/)![1]!;
+    expect(await answerInvitation(deps, { helperId: principal.account.id, code, accept: true })).toEqual({ ok: false, reason: 'self' });
+  });
+});
+
+void Agent;
