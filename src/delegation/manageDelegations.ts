@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { In, type EntityManager } from 'typeorm';
+import { In, IsNull, type EntityManager } from 'typeorm';
 import { Account, DelegatedGrant, Delegation, DelegationEvent, OidcPayload } from '../../entities/index.js';
 import { recordEvent } from '../audit/recordEvent.js';
 import { clock } from '../shared/clock.js';
@@ -52,9 +52,9 @@ async function mailTo(deps: DelegationDeps, accountIdOrEmail: { accountId?: stri
   await deps.mailer.send({ to: email, subject: t(`mail.${key}.subject`, params), text: t(`mail.${key}.body`, { ...params, url: `${deps.issuer}/helpers` }) });
 }
 
-async function nameOf(db: EntityManager, accountId: string | null): Promise<string> {
-  if (!accountId) return '';
-  return (await db.getRepository(Account).findOneBy({ id: accountId }))?.email ?? '';
+async function nameOf(db: EntityManager, accountId: string | null, fallback = ''): Promise<string> {
+  if (!accountId) return fallback;
+  return (await db.getRepository(Account).findOneBy({ id: accountId }))?.email ?? fallback;
 }
 
 /**
@@ -63,7 +63,7 @@ async function nameOf(db: EntityManager, accountId: string | null): Promise<stri
  */
 export async function inviteHelper(deps: DelegationDeps, opts: { principalId: string; helperEmail: string; terms: DelegationTerms }): Promise<{ ok: true; delegation: Delegation } | { ok: false; reason: 'self' }> {
   const principal = await deps.db.getRepository(Account).findOneByOrFail({ id: opts.principalId });
-  if (principal.email === opts.helperEmail) return { ok: false, reason: 'self' };
+  if (principal.email === opts.helperEmail.trim().toLowerCase()) return { ok: false, reason: 'self' };
   const code = randomReadableCode(3, 4);
   const now = clock.now();
   const d = deps.db.getRepository(Delegation).create({
@@ -75,7 +75,7 @@ export async function inviteHelper(deps: DelegationDeps, opts: { principalId: st
   await deps.db.getRepository(Delegation).insert(d);
   await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: opts.principalId, type: 'invited', details: { scopes: opts.terms.scopes, clients: opts.terms.clientIds } });
   await recordEvent({ db: deps.db, accountId: opts.principalId, type: 'delegation_invited' });
-  await mailTo(deps, { email: opts.helperEmail }, 'delegation_invite', { principal: principal.email, code, days: 7 });
+  await mailTo(deps, { email: opts.helperEmail }, 'delegation_invite', { principal: principal.email, code, days: DELEGATION_RULES.inviteTtlSeconds / 86400 });
   return { ok: true, delegation: d };
 }
 
@@ -110,7 +110,7 @@ export async function answerInvitation(deps: DelegationDeps, opts: { helperId: s
 /** A helper asks a person for access. The person approves, narrows or declines it in their account. */
 export async function requestAccess(deps: DelegationDeps, opts: { helperId: string; principalEmail: string; terms: DelegationTerms }): Promise<{ ok: true; delegation: Delegation } | { ok: false; reason: 'self' }> {
   const helper = await deps.db.getRepository(Account).findOneByOrFail({ id: opts.helperId });
-  if (helper.email === opts.principalEmail) return { ok: false, reason: 'self' };
+  if (helper.email === opts.principalEmail.trim().toLowerCase()) return { ok: false, reason: 'self' };
   const principal = await deps.db.getRepository(Account).findOneBy({ email: opts.principalEmail });
   const now = clock.now();
   const d = deps.db.getRepository(Delegation).create({
@@ -127,11 +127,13 @@ export async function requestAccess(deps: DelegationDeps, opts: { helperId: stri
 }
 
 /** The principal approves a helper's request, possibly narrowing it (never widening). */
-export async function answerRequest(deps: DelegationDeps, opts: { principalId: string; delegationId: string; approve: boolean; terms?: DelegationTerms | undefined }): Promise<{ ok: true } | { ok: false; reason: 'not_found' | 'wider' }> {
+export async function answerRequest(deps: DelegationDeps, opts: { principalId: string; delegationId: string; approve: boolean; terms?: DelegationTerms | undefined; agencies?: readonly string[] }): Promise<{ ok: true } | { ok: false; reason: 'not_found' | 'wider' | 'closed' | TermsProblem }> {
   const principal = await deps.db.getRepository(Account).findOneByOrFail({ id: opts.principalId });
   const repo = deps.db.getRepository(Delegation);
   const d = await repo.findOneBy({ id: opts.delegationId });
-  if (!d || d.status !== 'requested' || (d.principalId ?? '') !== principal.id && d.inviteeEmail !== principal.email) return { ok: false, reason: 'not_found' };
+  // Addressed to this account, or (no account yet when asked) to its address.
+  if (!d || !(d.principalId === principal.id || (d.principalId === null && d.inviteeEmail === principal.email))) return { ok: false, reason: 'not_found' };
+  if (d.status !== 'requested') return { ok: false, reason: 'closed' };
   const update: Partial<Delegation> = { principalId: principal.id, status: opts.approve ? 'active' : 'declined', updatedAt: clock.now() };
   if (opts.approve && opts.terms) {
     const asked = { clients: parseList(d.clientIds), scopes: parseList(d.scopes) };
@@ -139,9 +141,13 @@ export async function answerRequest(deps: DelegationDeps, opts: { principalId: s
       || (!asked.clients.includes(ALL_AGENCIES) && opts.terms.clientIds.some((c) => !asked.clients.includes(c)))
       || opts.terms.endsAt.getTime() > d.endsAt.getTime();
     if (wider) return { ok: false, reason: 'wider' };
+    const problem = checkTerms(opts.terms, opts.agencies ?? asked.clients);
+    if (problem) return { ok: false, reason: problem };
     Object.assign(update, { clientIds: JSON.stringify(opts.terms.clientIds), scopes: JSON.stringify(opts.terms.scopes), endsAt: opts.terms.endsAt });
   }
-  await repo.update({ id: d.id }, update);
+  // Only while it is still a request: a concurrent revocation or answer wins.
+  const res = await repo.createQueryBuilder().update().set(update).where('id = :id AND status = :s', { id: d.id, s: 'requested' }).execute();
+  if (!res.affected) return { ok: false, reason: 'closed' };
   await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: principal.id, type: opts.approve ? 'approved' : 'declined', details: opts.terms ? { scopes: opts.terms.scopes, clients: opts.terms.clientIds } : {} });
   await recordEvent({ db: deps.db, accountId: principal.id, type: opts.approve ? 'delegation_approved' : 'delegation_declined' });
   await mailTo(deps, { accountId: d.helperId }, opts.approve ? 'delegation_approved' : 'delegation_declined', { principal: principal.email, helper: principal.email });
@@ -159,7 +165,8 @@ export async function revokeDelegation(deps: DelegationDeps, opts: { actorId: st
   if (!d || (opts.actorId && d.principalId !== opts.actorId && d.helperId !== opts.actorId)) return { ok: false, reason: 'not_found' };
   if (!['invited', 'requested', 'active'].includes(d.status)) return { ok: true, grants: [], delegation: d };
   const status = opts.reason === 'expired' ? 'expired' : 'revoked';
-  await repo.update({ id: d.id }, { status, inviteHash: null, updatedAt: clock.now() });
+  await repo.createQueryBuilder().update().set({ status, inviteHash: null, updatedAt: clock.now() })
+    .where('id = :id AND status IN (:...open)', { id: d.id, open: ['invited', 'requested', 'active'] }).execute();
   d.status = status;
   const grants = await deps.db.getRepository(DelegatedGrant).findBy({ delegationId: d.id });
   const payloads = deps.db.getRepository(OidcPayload);
@@ -171,7 +178,7 @@ export async function revokeDelegation(deps: DelegationDeps, opts: { actorId: st
   for (const id of [d.principalId, d.helperId]) {
     if (!id) continue;
     await recordEvent({ db: deps.db, accountId: id, type: status === 'expired' ? 'delegation_expired' : 'delegation_revoked' });
-    await mailTo(deps, { accountId: id }, status === 'expired' ? 'delegation_expired' : 'delegation_revoked', { principal: await nameOf(deps.db, d.principalId), helper: await nameOf(deps.db, d.helperId) });
+    await mailTo(deps, { accountId: id }, status === 'expired' ? 'delegation_expired' : 'delegation_revoked', { principal: await nameOf(deps.db, d.principalId, d.inviteeEmail), helper: await nameOf(deps.db, d.helperId, d.inviteeEmail) });
   }
   return { ok: true, grants, delegation: d };
 }
@@ -200,7 +207,7 @@ export async function listDelegations(opts: { db: EntityManager; accountId: stri
   const me = await opts.db.getRepository(Account).findOneByOrFail({ id: opts.accountId });
   const repo = opts.db.getRepository(Delegation);
   const now = clock.now();
-  const given = await repo.find({ where: [{ principalId: me.id }, { status: 'requested', inviteeEmail: me.email }], order: { createdAt: 'DESC' } });
+  const given = await repo.find({ where: [{ principalId: me.id }, { status: 'requested', inviteeEmail: me.email, principalId: IsNull() }], order: { createdAt: 'DESC' } });
   const held = await repo.find({ where: { helperId: me.id }, order: { createdAt: 'DESC' } });
   return {
     given: await Promise.all(given.filter((d) => d.helperId !== me.id).map((d) => view(opts.db, d, now))),

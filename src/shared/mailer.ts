@@ -27,7 +27,7 @@ export function createMailer(opts: { smtpUrl?: string | undefined; outboxDir: st
       const info = await transport.sendMail({ from: opts.from, to: m.to, subject: m.subject, text: m.text });
       fs.mkdirSync(opts.outboxDir, { recursive: true });
       // Real time, not the domain clock: files must sort in the order they were written.
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('.', '');
+  const stamp = new Date(Date.now()).toISOString().replace(/[-:]/g, '').replace('.', '');
       // Time first (fixed width), then a sequence and a random suffix: lexical order = send order.
       const name = `${stamp}-${String(nextSeq()).padStart(6, '0')}-${randomId(4)}.eml`;
       const tmp = path.join(opts.outboxDir, `.${name}.tmp`);

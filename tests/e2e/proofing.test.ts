@@ -64,7 +64,8 @@ const shot = new Set<string>();
 async function axeOnce(page: Page, name?: string): Promise<void> {
   if (!page.url().startsWith(server.url)) return;
   if (await page.evaluate(() => (window as unknown as { __axed?: boolean }).__axed === true)) return;
-  await axeCheck(page, { name });
+  // Every result is kept (SHOTS_DIR/axe/proofing-<path>.json), minor ones included, for people to read.
+  await axeCheck(page, { name: name ?? `proofing${new URL(page.url()).pathname.replace(/^\/interaction\/[^/]+/, '/interaction').replace(/[^A-Za-z0-9]+/g, '-')}` });
   await page.evaluate(() => { (window as unknown as { __axed?: boolean }).__axed = true; });
 }
 
@@ -140,16 +141,35 @@ async function signUp(authenticator?: AuthenticatorOptions): Promise<PersonBrows
 }
 
 async function agree(page: Page): Promise<void> {
-  await page.getByLabel('I agree that OneDoor checks this information with the services it uses for verification.').check();
+  // USWDS draws its own box and moves the real checkbox off-screen: a person clicks the label.
+  const box = page.getByLabel('I agree that OneDoor checks this information with the services it uses for verification.');
+  await page.locator('label[for="agree"]').click();
+  expect(await box.isChecked()).toBe(true);
   await settle(page, () => button(page, 'Continue').click());
 }
 
 /** Adds the two photos with the file pickers (as a person choosing files would) and submits. */
 async function addDocument(page: Page, doc: Partial<IdDocument> = {}): Promise<void> {
   const back = await barcodeImage({ text: aamvaPayload({ ...JANE, ...doc }) });
-  await page.getByLabel('Front of your ID').setInputFiles({ name: 'id-front.png', mimeType: 'image/png', buffer: documentFrontImage() });
-  await page.getByLabel('Back of your ID').setInputFiles({ name: 'id-back.png', mimeType: 'image/png', buffer: back });
+  // By name, not by label: see fileInputNames (the USWDS widget replaces the labels' names).
+  await page.locator('input[type="file"][name="front"]').setInputFiles({ name: 'id-front.png', mimeType: 'image/png', buffer: documentFrontImage() });
+  await page.locator('input[type="file"][name="back"]').setInputFiles({ name: 'id-back.png', mimeType: 'image/png', buffer: back });
   await settle(page, () => button(page, 'Check my ID').click());
+}
+
+/**
+ * The accessible names Chromium computes for the two file inputs (what a screen reader
+ * announces), from the accessibility tree over CDP.
+ */
+async function fileInputNames(p: PersonBrowser): Promise<string[]> {
+  const { root } = await p.cdp.send('DOM.getDocument', { depth: 0 });
+  const names: string[] = [];
+  for (const selector of ['input[type="file"][name="front"]', 'input[type="file"][name="back"]']) {
+    const { nodeId } = await p.cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+    const { nodes } = await p.cdp.send('Accessibility.getPartialAXTree', { nodeId, fetchRelatives: false });
+    names.push(String((nodes[0]?.name?.value as string | undefined) ?? ''));
+  }
+  return names;
 }
 
 async function enterSsn(page: Page, ssn: string, dateOfBirth = JANE.dateOfBirth): Promise<void> {
@@ -199,11 +219,12 @@ suite('identity verification and authenticator assurance in Chromium', () => {
     expect(path(page)).toBe('/verify/document');
     await settle(page, () => page.getByRole('navigation', { name: 'Language' }).getByRole('link', { name: 'Español' }).click());
     expect(await h1(page)).toBe('Agregue fotos de su identificación');
-    expect(await page.getByLabel('Frente de su identificación').count()).toBe(1);
+    const esFileInputs = { names: await fileInputNames(p), instructions: (await page.locator('.usa-file-input__instructions').allTextContents()).map((t) => t.trim()) };
     await look(page, 'document-es');
     await settle(page, () => page.getByRole('navigation', { name: 'Idioma' }).getByRole('link', { name: 'English' }).click());
     expect(await h1(page)).toBe('Add photos of your ID');
     expect(await steps(page)).toEqual({ labels: STEP_LABELS, current: 'Your ID', done: ['Getting started'] });
+    const enFileInputNames = await fileInputNames(p);
     await look(page, 'document');
     await addDocument(page);
 
@@ -275,9 +296,20 @@ suite('identity verification and authenticator assurance in Chromium', () => {
     expect(await page.getByTestId('history').locator('td').allTextContents()).toContain('Identity verified');
     await look(page, 'account-verified');
 
-    // Finished: /verify has nothing left to do.
-    await go(page, `${server.url}/verify`);
-    expect(path(page)).toBe('/account');
+    // Checked last, so that the whole flow above is still checked.
+    // The file inputs must be announced by their labels, in the page's language (WCAG 2.5.3, 3.1.2).
+    const fileInputProblems = [
+      ...(enFileInputNames.every((n, k) => n.includes(['Front of your ID', 'Back of your ID'][k]!)) ? [] : [`accessible names on the English page: ${JSON.stringify(enFileInputNames)}`]),
+      ...(esFileInputs.names.every((n, k) => n.includes(['Frente de su identificación', 'Reverso de su identificación'][k]!)) ? [] : [`accessible names on the Spanish page: ${JSON.stringify(esFileInputs.names)}`]),
+      ...(esFileInputs.instructions.some((t) => /drag|choose/i.test(t)) ? [`visible instructions on the Spanish page: ${JSON.stringify(esFileInputs.instructions)}`] : []),
+    ];
+    if (fileInputProblems.length) {
+      throw new Error('BUG (views/pages/verify-document.eta and verify-facial.eta, class "usa-file-input"): the USWDS file input script (uswds.min.js, usa-file-input) '
+        + 'sets aria-label="Drag file here or choose from folder" on every file input, which overrides <label for>, so a screen reader announces both inputs the same way and never says "Front of your ID" / "Back of your ID"; '
+        + `its text is hard-coded English, also on the Spanish page. Found: ${fileInputProblems.join('; ')}. `
+        + 'Suggested fix: give each label an id and the input aria-labelledby="<label id>" (aria-labelledby takes precedence over aria-label; civiform/civiform#13854 fixed the same USWDS behaviour this way), '
+        + 'and either drop the USWDS enhancement (plain <input type="file" class="usa-input">) or add a small /assets/js script that rewrites .usa-file-input__instructions and the status text from data-* attributes in the page language.');
+    }
   });
 
   test('when the ID has expired, the document vendor times out, the records check fails or the phone code is wrong, then each page says what happened and a retry gets the person through', async () => {
@@ -329,7 +361,7 @@ suite('identity verification and authenticator assurance in Chromium', () => {
     await settle(page, () => page.getByRole('link', { name: 'Change Social Security number or date of birth' }).click());
     expect(path(page)).toBe('/verify/ssn');
     await look(page, 'ssn-change');
-    // The step indicator names the page the person is on.
+    // The step indicator should name the page the person is on (asserted at the end).
     const changing = await steps(page);
     await enterSsn(page, '123-45-6789');
     expect(path(page)).toBe('/verify/records');
@@ -359,16 +391,21 @@ suite('identity verification and authenticator assurance in Chromium', () => {
     await look(page, 'account-history');
     expect(history).toContain('Identity verified');
 
-    // Checked last, so the rest of the flow is still checked above.
-    expect(changing.current).toBe('SSN and birth date');
+    // Checked last, so the rest of the flow is still checked above; both problems are reported.
+    const bugs: string[] = [];
+    if (changing.current !== 'SSN and birth date') {
+      bugs.push(`BUG (src/http/routes/proofingRouter.ts, page()): on /verify/ssn, reached from the records page's "Change Social Security number or date of birth", the step indicator marks "${changing.current}" as the current step (aria-current). `
+        + 'page() sets current = (state.next === step), i.e. the furthest step, not the page being shown. Suggested fix: pass the StepId of the page being rendered to page() and mark that one current (and not "completed" while it is being changed).');
+    }
     const rawCodes = history.filter((h) => /\((passed|failed|expired|unavailable|no_match|deceased|wrong|sms|letter)\)/.test(h));
     if (rawCodes.length) {
-      throw new Error('BUG (src/http/routes/accountRouter.ts, history): the security history shows internal outcome codes to the person: '
+      bugs.push('BUG (src/http/routes/accountRouter.ts, history): the security history shows internal outcome codes to the person: '
         + `${JSON.stringify(rawCodes)}. history.proofing_*_checked / proofing_code_sent interpolate details.outcome / details.channel as stored `
         + '(passed, failed, expired, no_match, deceased, unavailable, wrong, sms, letter), untranslated in both languages, and "deceased" contradicts the records page, which deliberately only says the check failed. '
         + 'Suggested fix: translate them (history.outcome.<value>, history.channel.<value> in en/es, e.g. "Records check: did not match" / "Verification code sent by text message"), '
         + 'and map no_match/deceased to one neutral "did not match".');
     }
+    if (bugs.length) throw new Error(bugs.join('\n\n'));
   });
 
   test('when an agency asks for AAL3 and the person has only synced passkeys, then they see that they need a security key and "Return to" takes them to the agency with unmet_authentication_requirements', async () => {

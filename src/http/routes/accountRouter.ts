@@ -112,7 +112,11 @@ export function accountRouter(deps: HttpDeps): Router {
       history: events.map((e) => {
         const client = e.clientId ? (names.get(e.clientId) ?? e.clientId) : '';
         const key = e.type === 'signed_in' && e.clientId && e.clientId !== ACCOUNT_CLIENT_ID ? 'history.signed_in_at' : `history.${e.type}`;
-        return { when: fmt(ctx, e.at), what: t(key, { ...e.details, client, defaultValue: e.type }) };
+        // Outcome and channel codes are shown in words; a failed records check never says why.
+        const details: Record<string, unknown> = { ...e.details };
+        if (typeof details['outcome'] === 'string') details['outcome'] = t(`history.outcome.${['no_match', 'deceased'].includes(details['outcome'] as string) ? 'failed' : details['outcome']}`, { defaultValue: t('history.outcome.failed') });
+        if (typeof details['channel'] === 'string') details['channel'] = t(`history.channel.${details['channel']}`, { defaultValue: '' });
+        return { when: fmt(ctx, e.at), what: t(key, { ...details, client, defaultValue: e.type }) };
       }),
       identity: profile
         ? { status: profile.status, verifiedAt: fmt(ctx, profile.verifiedAt), facialMatch: profile.facialMatch }

@@ -4,7 +4,7 @@ import { Account, Delegation } from '../../../entities/index.js';
 import { listDelegationAgencies } from '../../delegation/listDelegationAgencies.js';
 import {
   answerInvitation, answerRequest, checkTerms, findInvitation, inviteHelper, listDelegations, requestAccess,
-  type DelegationDeps, type DelegationTerms, type DelegationView, type TermsProblem,
+  type DelegationTerms, type DelegationView, type TermsProblem,
 } from '../../delegation/manageDelegations.js';
 import { ALL_AGENCIES, DELEGATION_RULES, isActive, parseList } from '../../delegation/policy.js';
 import { normalizeEmail } from '../../accounts/normalizeEmail.js';
@@ -14,8 +14,8 @@ import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
 import { startAuthentication } from '../../passkeys/startAuthentication.js';
 import { clock } from '../../shared/clock.js';
 import { BadInput, Forbidden } from '../../shared/errors.js';
-import { DEFAULT_LOCALE, isLocale, translator, type Translate } from '../../shared/i18n.js';
-import type { HttpDeps } from '../deps.js';
+import type { Translate } from '../../shared/i18n.js';
+import { delegationDeps, type HttpDeps } from '../deps.js';
 import { body, field } from '../formFields.js';
 import { createLimiter } from '../middleware/rateLimit.js';
 import { parseAuthenticationResponse } from '../parseWebAuthnResponse.js';
@@ -65,15 +65,11 @@ function dateParts(d: Date): { m: string; d: string; y: string } {
  * principal's account). Giving access (inviting, approving) needs a fresh passkey confirmation.
  */
 export function delegationRouter(deps: HttpDeps): Router {
-  const { provider, ds, config, keys, rp, mailer } = deps;
+  const { provider, ds, config, keys, rp } = deps;
   const router = new Router({ prefix: '/helpers' });
   // Invitation codes carry ~60 bits, but guesses still cost: a few dozen an hour per account.
   const codeLimiter = createLimiter({ keyPrefix: 'delegation-code', points: 30, durationSeconds: 3600 });
 
-  const delegationDeps = (): DelegationDeps => ({
-    db: ds.manager, mailer, pepper: keys.secrets.pepper, issuer: config.issuer,
-    t: (l: string) => translator(isLocale(l) ? l : DEFAULT_LOCALE),
-  });
 
   async function requireSession(ctx: Context): Promise<{ session: SignedInSession; me: Account }> {
     const session = await readSession({ provider, config, req: ctx.req, res: ctx.res, touch: true });
@@ -115,8 +111,11 @@ export function delegationRouter(deps: HttpDeps): Router {
     return clientIds.map((c) => (c === ALL_AGENCIES ? t('helpers.every_agency') : (names.get(c) ?? c)));
   }
 
+  /** The state as a person should read it: past its end (or its code's end) before housekeeping has run is expired. */
   function stateOf(d: Delegation, active: boolean): string {
-    return d.status === 'active' && !active && d.endsAt.getTime() <= clock.nowMs() ? 'expired' : d.status;
+    if (d.status === 'active' && !active && d.endsAt.getTime() <= clock.nowMs()) return 'expired';
+    if (d.status === 'invited' && d.inviteExpiresAt && d.inviteExpiresAt.getTime() <= clock.nowMs()) return 'invite_expired';
+    return d.status;
   }
 
   function describe(ctx: Context, v: DelegationView, me: Account, names: Map<string, string>, perspective: Perspective) {
@@ -139,14 +138,17 @@ export function delegationRouter(deps: HttpDeps): Router {
       open: OPEN.includes(d.status),
       endLabel: t(d.status === 'invited' ? 'helpers.cancel_invitation' : d.status === 'requested' ? 'helpers.cancel_request' : 'helpers.end_access'),
       events: v.events.map((e) => {
-        let details: { scopes?: unknown } = {};
-        try { details = JSON.parse(e.details) as { scopes?: unknown }; } catch { /* an unreadable detail shows nothing */ }
-        const scopes = Array.isArray(details.scopes) ? details.scopes.filter((s): s is string => typeof s === 'string') : [];
+        let details: { scopes?: unknown; clients?: unknown } = {};
+        try { details = JSON.parse(e.details) as typeof details; } catch { /* an unreadable detail shows nothing */ }
+        const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+        const scopes = strings(details.scopes);
+        // A use names its agency; a change of terms (invited, requested, approved) names the agencies it covers.
+        const where = e.clientId ? [e.clientId] : strings(details.clients);
         return {
           when: fmtTime(ctx, e.at),
           what: t(`helpers.event.${e.type}`, { defaultValue: e.type }),
           who: who(e.actorId),
-          agency: e.clientId ? (names.get(e.clientId) ?? e.clientId) : '',
+          agency: agencyWords(t, names, where).join('; '),
           released: scopes.map((s) => scopeWords(t, s, perspective)).join('; '),
         };
       }),
@@ -258,7 +260,7 @@ export function delegationRouter(deps: HttpDeps): Router {
     const checked = termsOf(values, enabled);
     if ('problem' in checked) return page(checked.problem);
     if (!(await reauthenticated(ctx, session))) return page({ code: 'reauth', field: 'reauth' });
-    const result = await ds.transaction((db) => inviteHelper({ ...delegationDeps(), db }, { principalId: me.id, helperEmail: email, terms: checked.terms }));
+    const result = await ds.transaction((db) => inviteHelper(delegationDeps(deps, db), { principalId: me.id, helperEmail: email, terms: checked.terms }));
     if (!result.ok) return page({ code: 'self', field: 'email' });
     ctx.status = 303;
     ctx.redirect('/helpers?notice=invited');
@@ -281,7 +283,7 @@ export function delegationRouter(deps: HttpDeps): Router {
     if (email === me.email) return page({ code: 'self', field: 'email' });
     const checked = termsOf(values, enabled);
     if ('problem' in checked) return page(checked.problem);
-    const result = await ds.transaction((db) => requestAccess({ ...delegationDeps(), db }, { helperId: me.id, principalEmail: email, terms: checked.terms }));
+    const result = await ds.transaction((db) => requestAccess(delegationDeps(deps, db), { helperId: me.id, principalEmail: email, terms: checked.terms }));
     if (!result.ok) return page({ code: 'self', field: 'email' });
     ctx.status = 303;
     ctx.redirect('/helpers?notice=requested');
@@ -332,7 +334,7 @@ export function delegationRouter(deps: HttpDeps): Router {
     if (decision !== 'accept' && decision !== 'decline') throw new BadInput('bad_request', 'decision');
     const d = await invitationFor(ctx, me);
     if (!d) return;
-    const result = await ds.transaction((db) => answerInvitation({ ...delegationDeps(), db }, { helperId: me.id, code: field(ctx, 'code', 64), accept: decision === 'accept' }));
+    const result = await ds.transaction((db) => answerInvitation(delegationDeps(deps, db), { helperId: me.id, code: field(ctx, 'code', 64), accept: decision === 'accept' }));
     if (!result.ok) return codePage(ctx, result.reason === 'self' ? { code: 'self_invitation', field: 'code' } : { code: 'code_invalid', field: 'code' });
     ctx.status = 303;
     ctx.redirect(decision === 'accept' ? '/helpers?notice=invitation_accepted' : '/helpers?notice=invitation_declined');
@@ -391,7 +393,7 @@ export function delegationRouter(deps: HttpDeps): Router {
     const d = await requestFor(ctx, me);
     const decision = field(ctx, 'decision', 16);
     if (decision === 'decline') {
-      await ds.transaction((db) => answerRequest({ ...delegationDeps(), db }, { principalId: me.id, delegationId: d.id, approve: false }));
+      await ds.transaction((db) => answerRequest(delegationDeps(deps, db), { principalId: me.id, delegationId: d.id, approve: false }));
       ctx.status = 303;
       ctx.redirect('/helpers?notice=request_declined');
       return;
@@ -406,7 +408,7 @@ export function delegationRouter(deps: HttpDeps): Router {
       ? { ...checked.terms, endsAt: d.endsAt }
       : checked.terms;
     if (!(await reauthenticated(ctx, session))) return approvePage(ctx, me, d, values, { code: 'reauth', field: 'reauth' });
-    const result = await ds.transaction((db) => answerRequest({ ...delegationDeps(), db }, { principalId: me.id, delegationId: d.id, approve: true, terms }));
+    const result = await ds.transaction((db) => answerRequest(delegationDeps(deps, db), { principalId: me.id, delegationId: d.id, approve: true, terms }));
     if (!result.ok) {
       if (result.reason === 'wider') return approvePage(ctx, me, d, values, { code: 'wider', field: 'scopes' });
       ctx.status = 303;
@@ -423,7 +425,7 @@ export function delegationRouter(deps: HttpDeps): Router {
     const id = String(ctx.params['id'] ?? '');
     const d = id.length <= 64 ? await ds.getRepository(Delegation).findOneBy({ id }) : null;
     if (!d || (d.principalId !== me.id && d.helperId !== me.id)) throw new Forbidden();
-    const ok = await endDelegation({ provider, ds, deps: delegationDeps(), actorId: me.id, delegationId: d.id });
+    const ok = await endDelegation({ provider, ds, deps: delegationDeps(deps), actorId: me.id, delegationId: d.id });
     if (!ok) throw new Forbidden();
     ctx.status = 303;
     ctx.redirect('/helpers?notice=revoked');

@@ -80,12 +80,15 @@ export function proofingRouter(deps: HttpDeps): Router {
     return { session, state };
   }
 
-  function page(ctx: Context, name: string, state: ProofingState | undefined, data: Record<string, unknown> & { title: string }, status = 200) {
+  /** A step's page: the step indicator marks the step shown; the language switch reloads it. */
+  function page(ctx: Context, name: string, state: ProofingState | undefined, data: Record<string, unknown> & { title: string; step?: StepId }, status = 200) {
     const t = ctx.state.t;
-    const steps = state ? PROOFING_STEPS.filter((s) => s.appliesWhen !== 'facialMatchRequired' || state.session.facialMatchRequired).map((s) => ({
-      label: t(`verify.step.${s.id}`), done: state.done.includes(s.id), current: state.next === s.id,
-    })) : [];
-    render(ctx, name, { steps, abandon: '/verify/abandon', ...data }, status);
+    const shown = data.step ?? state?.next;
+    const applicable = state ? PROOFING_STEPS.filter((s) => s.appliesWhen !== 'facialMatchRequired' || state.session.facialMatchRequired) : [];
+    const steps = applicable.map((s) => ({ label: t(`verify.step.${s.id}`), done: state!.done.includes(s.id) && s.id !== shown, current: shown === s.id }));
+    const index = applicable.findIndex((s) => s.id === shown);
+    const stepHeader = index >= 0 ? t('verify.step_of', { n: index + 1, total: applicable.length, name: steps[index]!.label }) : undefined;
+    render(ctx, name, { steps, stepHeader, abandon: '/verify/abandon', ...(shown && shown !== 'complete' ? { langPath: STEP_PATH[shown] } : {}), ...data }, status);
   }
 
   const errorText = (ctx: Context, reason: string) => ctx.state.t(`verify.error.${reason}`);
@@ -123,12 +126,12 @@ export function proofingRouter(deps: HttpDeps): Router {
   // ---- 1. what will be checked, and consent ----------------------------------------------
   router.get('/consent', async (ctx) => {
     const { state } = await at(ctx, 'consent');
-    page(ctx, 'verify-consent', state, { title: ctx.state.t('verify.consent_title') });
+    page(ctx, 'verify-consent', state, { step: 'consent',  title: ctx.state.t('verify.consent_title') });
   });
 
   router.post('/consent', async (ctx) => {
     const { state } = await at(ctx, 'consent');
-    if (field(ctx, 'agree', 8) !== 'yes') return page(ctx, 'verify-consent', state, { title: ctx.state.t('verify.consent_title'), error: ctx.state.t('verify.error.consent_required') }, 400);
+    if (field(ctx, 'agree', 8) !== 'yes') return page(ctx, 'verify-consent', state, { step: 'consent',  title: ctx.state.t('verify.consent_title'), error: ctx.state.t('verify.error.consent_required') }, 400);
     await completeStep(pctx, state.session, 'consent');
     go(ctx, '/verify');
   });
@@ -136,14 +139,14 @@ export function proofingRouter(deps: HttpDeps): Router {
   // ---- 2. identity document (and 6. facial match) -----------------------------------------
   router.get('/document', async (ctx) => {
     const { state } = await at(ctx, 'document');
-    page(ctx, 'verify-document', state, { title: ctx.state.t('verify.document_title') });
+    page(ctx, 'verify-document', state, { step: 'document',  title: ctx.state.t('verify.document_title') });
   });
 
   router.post('/document', async (ctx) => {
     const { state } = await at(ctx, 'document');
     const form = await parseMultipart(ctx, { files: ['front', 'back'], fields: ['_csrf'], maxFileBytes: MAX_IMAGE_BYTES });
     assertCsrf(ctx, form.fields['_csrf']);
-    const again = (reason: string) => page(ctx, 'verify-document', state, { title: ctx.state.t('verify.document_title'), error: errorText(ctx, reason) }, reason.endsWith('unavailable') ? 503 : 400);
+    const again = (reason: string) => page(ctx, 'verify-document', state, { step: 'document',  title: ctx.state.t('verify.document_title'), error: errorText(ctx, reason) }, reason.endsWith('unavailable') ? 503 : 400);
     if (!form.files['front']?.length || !form.files['back']?.length) return again('document_missing');
     const result = await submitDocument(pctx, { state, front: form.files['front'], back: form.files['back'] });
     if (!result.ok) return again(`document_${result.reason}`);
@@ -152,14 +155,14 @@ export function proofingRouter(deps: HttpDeps): Router {
 
   router.get('/facial-match', async (ctx) => {
     const { state } = await at(ctx, 'facial_match');
-    page(ctx, 'verify-facial', state, { title: ctx.state.t('verify.facial_title') });
+    page(ctx, 'verify-facial', state, { step: 'facial_match',  title: ctx.state.t('verify.facial_title') });
   });
 
   router.post('/facial-match', async (ctx) => {
     const { state } = await at(ctx, 'facial_match');
     const form = await parseMultipart(ctx, { files: ['front', 'selfie'], fields: ['_csrf'], maxFileBytes: MAX_IMAGE_BYTES });
     assertCsrf(ctx, form.fields['_csrf']);
-    const again = (reason: string) => page(ctx, 'verify-facial', state, { title: ctx.state.t('verify.facial_title'), error: errorText(ctx, reason) }, reason.endsWith('unavailable') ? 503 : 400);
+    const again = (reason: string) => page(ctx, 'verify-facial', state, { step: 'facial_match',  title: ctx.state.t('verify.facial_title'), error: errorText(ctx, reason) }, reason.endsWith('unavailable') ? 503 : 400);
     if (!form.files['front']?.length || !form.files['selfie']?.length) return again('facial_missing');
     const result = await submitFacialMatch(pctx, { state, selfie: form.files['selfie'], documentFront: form.files['front'] });
     if (!result.ok) return again(`facial_${result.reason}`);
@@ -168,7 +171,7 @@ export function proofingRouter(deps: HttpDeps): Router {
 
   // ---- 3. SSN and date of birth ----------------------------------------------------------
   const ssnPage = (ctx: Context, state: ProofingState, extra: Record<string, unknown> = {}, status = 200) =>
-    page(ctx, 'verify-ssn', state, { title: ctx.state.t('verify.ssn_title'), ...extra }, status);
+    page(ctx, 'verify-ssn', state, { step: 'ssn',  title: ctx.state.t('verify.ssn_title'), ...extra }, status);
 
   router.get('/ssn', async (ctx) => {
     const { state } = await at(ctx, 'ssn');
@@ -188,7 +191,7 @@ export function proofingRouter(deps: HttpDeps): Router {
   function recordsPage(ctx: Context, state: ProofingState, error?: string, status = 200) {
     const draft = readDraft(pctx, state.session);
     const doc = draft.document!;
-    page(ctx, 'verify-records', state, {
+    page(ctx, 'verify-records', state, { step: 'records', 
       title: ctx.state.t('verify.records_title'), error,
       summary: {
         name: [doc.firstName, doc.middleName, doc.lastName].filter(Boolean).join(' '), dob: doc.dateOfBirth,
@@ -212,7 +215,7 @@ export function proofingRouter(deps: HttpDeps): Router {
 
   // ---- 5. phone or address possession ---------------------------------------------------
   const possessionPage = (ctx: Context, state: ProofingState, extra: Record<string, unknown> = {}, status = 200) =>
-    page(ctx, 'verify-possession', state, { title: ctx.state.t('verify.possession_title'), ...extra }, status);
+    page(ctx, 'verify-possession', state, { step: 'possession',  title: ctx.state.t('verify.possession_title'), ...extra }, status);
 
   router.get('/possession', async (ctx) => {
     const { state } = await at(ctx, 'possession');
@@ -237,7 +240,7 @@ export function proofingRouter(deps: HttpDeps): Router {
   });
 
   const codePage = (ctx: Context, state: ProofingState, extra: Record<string, unknown> = {}, status = 200) =>
-    page(ctx, 'verify-code', state, { title: ctx.state.t('verify.code_title'), channel: state.session.codeChannel, ...extra }, status);
+    page(ctx, 'verify-code', state, { step: 'possession',  title: ctx.state.t('verify.code_title'), channel: state.session.codeChannel, ...extra }, status);
 
   router.get('/code', async (ctx) => {
     const { state } = await at(ctx, 'possession');
@@ -254,7 +257,7 @@ export function proofingRouter(deps: HttpDeps): Router {
   });
 
   // ---- 7. re-authenticate, then the personal key ----------------------------------------
-  const reauthPage = (ctx: Context, state: ProofingState, error?: string) => page(ctx, 'reauth', state, {
+  const reauthPage = (ctx: Context, state: ProofingState, error?: string) => page(ctx, 'reauth', state, { step: 'reauth', 
     title: ctx.state.t('verify.reauth_title'), lead: ctx.state.t('verify.reauth_lead'), scripts: WEBAUTHN_SCRIPTS, error,
     actions: { submit: '/verify/reauth', options: '/verify/reauth/options' }, langPath: '/verify/reauth',
   }, error ? 400 : 200);

@@ -13,7 +13,7 @@ let seq = 0;
 export function writeSandboxOutboxFile(opts: { outboxDir: string; kind: 'sms' | 'letter'; content: string }): string {
   fs.mkdirSync(opts.outboxDir, { recursive: true });
   // Real time, not the domain clock: files must sort in the order they were written.
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('.', '');
+  const stamp = new Date(Date.now()).toISOString().replace(/[-:]/g, '').replace('.', '');
   const tmp = path.join(opts.outboxDir, `.${stamp}-${process.pid}-${opts.kind}.tmp`);
   fs.writeFileSync(tmp, opts.content, { mode: 0o600 });
   try {
