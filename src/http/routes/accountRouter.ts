@@ -8,7 +8,7 @@ import { recordEvent } from '../../audit/recordEvent.js';
 import { Account, OidcPayload, Passkey, VerifiedProfile } from '../../../entities/index.js';
 import { deleteVerifiedProfile, reactivateWithPersonalKey } from '../../proofing/verifiedProfiles.js';
 import { createLimiter } from '../middleware/rateLimit.js';
-import { endAllSessions, readSession, type SignedInSession } from '../../oidc/accountSessions.js';
+import { endAllSessions, type SignedInSession } from '../../oidc/accountSessions.js';
 import { scopeDescriptionKey } from '../../oidc/claims.js';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/createProvider.js';
 import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
@@ -19,6 +19,7 @@ import { startRegistration } from '../../passkeys/startRegistration.js';
 import { clock } from '../../shared/clock.js';
 import { BadInput, Forbidden, NotFound } from '../../shared/errors.js';
 import { randomId } from '../../shared/ids.js';
+import { requireSignedIn } from '../requireSignedIn.js';
 import type { HttpDeps } from '../deps.js';
 import { field } from '../formFields.js';
 import { parseAuthenticationResponse, parseRegistrationResponse } from '../parseWebAuthnResponse.js';
@@ -45,22 +46,8 @@ export function accountRouter(deps: HttpDeps): Router {
     throw new NotFound();
   }
 
-  async function requireSession(ctx: Context): Promise<SignedInSession> {
-    const session = await readSession({ provider, config, req: ctx.req, res: ctx.res, touch: true });
-    if (session) {
-      const account = await ds.getRepository(Account).findOneBy({ id: session.accountId });
-      if (account?.status === 'active') {
-        ctx.set('cache-control', 'no-store');
-        return session;
-      }
-    }
-    if (ctx.method === 'GET') {
-      ctx.status = 303;
-      ctx.redirect('/account/signin');
-      throw new RedirectDone();
-    }
-    throw new BadInput('sign_in_required');
-  }
+  const requireSession = async (ctx: Context): Promise<SignedInSession> => (await requireSignedIn(deps, ctx)).session;
+
 
   function fmt(ctx: Context, d: Date | null): string {
     if (!d) return ctx.state.t('common.never');

@@ -8,13 +8,14 @@ import {
 } from '../../delegation/manageDelegations.js';
 import { ALL_AGENCIES, DELEGATION_RULES, isActive, parseList } from '../../delegation/policy.js';
 import { normalizeEmail } from '../../accounts/normalizeEmail.js';
-import { readSession, type SignedInSession } from '../../oidc/accountSessions.js';
+import type { SignedInSession } from '../../oidc/accountSessions.js';
 import { endDelegation } from '../../oidc/endDelegation.js';
 import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
 import { startAuthentication } from '../../passkeys/startAuthentication.js';
 import { clock } from '../../shared/clock.js';
 import { BadInput, Forbidden } from '../../shared/errors.js';
 import type { Translate } from '../../shared/i18n.js';
+import { requireSignedIn } from '../requireSignedIn.js';
 import { delegationDeps, type HttpDeps } from '../deps.js';
 import { body, field } from '../formFields.js';
 import { createLimiter } from '../middleware/rateLimit.js';
@@ -65,26 +66,13 @@ function dateParts(d: Date): { m: string; d: string; y: string } {
  * principal's account). Giving access (inviting, approving) needs a fresh passkey confirmation.
  */
 export function delegationRouter(deps: HttpDeps): Router {
-  const { provider, ds, config, keys, rp } = deps;
+  const { provider, ds, keys, rp } = deps;
   const router = new Router({ prefix: '/helpers' });
   // Invitation codes carry ~60 bits, but guesses still cost: a few dozen an hour per account.
   const codeLimiter = createLimiter({ keyPrefix: 'delegation-code', points: 30, durationSeconds: 3600 });
 
 
-  async function requireSession(ctx: Context): Promise<{ session: SignedInSession; me: Account }> {
-    const session = await readSession({ provider, config, req: ctx.req, res: ctx.res, touch: true });
-    const me = session ? await ds.getRepository(Account).findOneBy({ id: session.accountId }) : null;
-    if (session && me?.status === 'active') {
-      ctx.set('cache-control', 'no-store');
-      return { session, me };
-    }
-    if (ctx.method === 'GET') {
-      ctx.status = 303;
-      ctx.redirect('/account/signin');
-      throw new RedirectDone();
-    }
-    throw new BadInput('sign_in_required');
-  }
+  const requireSession = (ctx: Context) => requireSignedIn(deps, ctx);
 
   async function reauthenticated(ctx: Context, session: SignedInSession): Promise<boolean> {
     const response = parseAuthenticationResponse(field(ctx, 'response', 65536));

@@ -1,9 +1,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { Account } from '../../../entities/index.js';
 import { recordEvent } from '../../audit/recordEvent.js';
 import { requirementOf } from '../../oidc/acr.js';
-import { readSession, type SignedInSession } from '../../oidc/accountSessions.js';
+import type { SignedInSession } from '../../oidc/accountSessions.js';
 import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
 import { startAuthentication } from '../../passkeys/startAuthentication.js';
 import { checkRecords } from '../../proofing/checkRecords.js';
@@ -16,7 +15,7 @@ import { submitDocument } from '../../proofing/submitDocument.js';
 import { submitFacialMatch } from '../../proofing/submitFacialMatch.js';
 import { submitSsn } from '../../proofing/submitSsn.js';
 import { completeProofing } from '../../proofing/verifiedProfiles.js';
-import { BadInput } from '../../shared/errors.js';
+import { requireSignedIn } from '../requireSignedIn.js';
 import type { HttpDeps } from '../deps.js';
 import { field } from '../formFields.js';
 import { assertCsrf } from '../middleware/csrf.js';
@@ -44,20 +43,8 @@ export function proofingRouter(deps: HttpDeps): Router {
   const pctx: ProofingContext = { db: ds.manager, kek: keys.kek, vendors, pepper: keys.secrets.pepper };
   const codeLimiter = createLimiter({ keyPrefix: 'proofing-code', points: 60, durationSeconds: 3600 });
 
-  async function requireSession(ctx: Context): Promise<SignedInSession> {
-    const session = await readSession({ provider, config, req: ctx.req, res: ctx.res, touch: true });
-    const account = session ? await ds.getRepository(Account).findOneBy({ id: session.accountId }) : null;
-    if (session && account?.status === 'active') {
-      ctx.set('cache-control', 'no-store');
-      return session;
-    }
-    if (ctx.method === 'GET') {
-      ctx.status = 303;
-      ctx.redirect('/account/signin');
-      throw new RedirectDone();
-    }
-    throw new BadInput('sign_in_required');
-  }
+  const requireSession = async (ctx: Context): Promise<SignedInSession> => (await requireSignedIn(deps, ctx)).session;
+
 
   function returnUid(ctx: Context): string | undefined {
     const v = ctx.cookies.get(RETURN_COOKIE);
