@@ -90,9 +90,10 @@ export function delegationRouter(deps: HttpDeps): Router {
   /** A scope in plain words: the consent wording for the person's own data, "their …" for a helper. */
   function scopeWords(t: Translate, scope: string, perspective: Perspective): string {
     const key = scope.replace(':', '_');
-    return perspective === 'helper'
-      ? t(`helpers.their_scope.${key}`, { defaultValue: t(`consent.scope.${key}`, { defaultValue: scope }) })
-      : t(`consent.scope.${key}`, { defaultValue: scope });
+    if (perspective === 'helper') return t(`helpers.their_scope.${key}`, { defaultValue: t(`consent.scope.${key}`, { defaultValue: scope }) });
+    // Continued access is the helper's, until the delegation ends: say so to the principal.
+    if (scope === 'offline_access') return t('helpers.principal_scope.offline_access');
+    return t(`consent.scope.${key}`, { defaultValue: scope });
   }
 
   function agencyWords(t: Translate, names: Map<string, string>, clientIds: string[]): string[] {

@@ -135,7 +135,7 @@ export function interactionRouter(deps: HttpDeps): Router {
     const t = ctx.state.t;
     render(ctx, 'actor', {
       title: t('actor.title'), clientName: name, error, langPath: paths(d.uid).self,
-      people: held.map((h) => ({ id: h.delegation.id, email: h.principal.email, until: h.delegation.endsAt.toISOString().slice(0, 10) })),
+      people: held.map((h) => ({ id: h.delegation.id, email: h.principal.email, until: new Intl.DateTimeFormat(ctx.state.locale, { dateStyle: 'long', timeZone: 'UTC' }).format(h.delegation.endsAt) })),
       actions: { submit: `${paths(d.uid).self}/actor`, abort: paths(d.uid).abort },
     }, error ? 400 : 200);
   }
@@ -168,19 +168,21 @@ export function interactionRouter(deps: HttpDeps): Router {
       await recordDelegationEvent({ db, delegationId: chosen.delegation.id, actorId: helperId, type: 'signed_in', clientId, details: { scopes } });
       await recordEvent({ db, accountId: chosen.principal.id, type: 'delegation_used', clientId, details: { kind: 'sign_in', scopes: scopes.join(' ') } });
     });
-    await noteFirstUse(chosen.delegation.id, chosen.principal.id, clientId);
+    await noteFirstUse(chosen.delegation.id, chosen.principal.id, helperId, clientId);
     await finishWith(ctx, { actor: { delegationId: chosen.delegation.id }, consent: { grantId } } as InteractionResults, true);
   });
 
   /** The principal gets a mail the first time a helper uses a delegation. */
-  async function noteFirstUse(delegationId: string, principalId: string, clientId: string) {
+  async function noteFirstUse(delegationId: string, principalId: string, helperId: string, clientId: string) {
     const res = await ds.getRepository(Delegation).createQueryBuilder().update().set({ firstUsedAt: clock.now() })
       .where('id = :id AND first_used_at IS NULL', { id: delegationId }).execute();
     if (!res.affected) return;
     const principal = await ds.getRepository(Account).findOneByOrFail({ id: principalId });
     const t = translator(isLocale(principal.locale) ? principal.locale : 'en');
     const client = await provider.Client.find(clientId);
-    await mailer.send({ to: principal.email, subject: t('mail.delegation_used.subject'), text: t('mail.delegation_used.body', { client: client?.clientName ?? clientId, url: `${config.issuer}/helpers` }) });
+    const helper = await ds.getRepository(Account).findOneByOrFail({ id: helperId });
+    const params = { helper: helper.email, client: client?.clientName ?? clientId, url: `${config.issuer}/helpers` };
+    await mailer.send({ to: principal.email, subject: t('mail.delegation_used.subject', params), text: t('mail.delegation_used.body', params) });
   }
 
   // ---- assurance step-up: identity verification (IAL2), stronger authentication (AAL) ------
