@@ -7,7 +7,8 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { registerAgency, type TestAgency } from '../support/agency.js';
-import { axeCheck, CHROMIUM_PATH, chromiumAvailable, launchBrowser, openPersonBrowser, screenshot, type PersonBrowser } from '../support/browser.js';
+import { CHROMIUM_PATH, chromiumAvailable, launchBrowser, openPersonBrowser, screenshot, type PersonBrowser } from '../support/browser.js';
+import { pageHelpers } from '../support/pageHelpers.js';
 import { codeFromMail } from '../support/flows.js';
 import { latestMail, startTestServer, type TestServer } from '../support/testServer.js';
 
@@ -86,45 +87,7 @@ async function person(): Promise<PersonBrowser> {
   return p;
 }
 
-const shot = new Set<string>();
-
-/** axe once per document, on every OneDoor page (serious/critical violations fail the test). */
-async function axeOnce(page: Page, name?: string): Promise<void> {
-  if (!page.url().startsWith(server.url)) return;
-  if (await page.evaluate(() => (window as unknown as { __axed?: boolean }).__axed === true)) return;
-  await axeCheck(page, { name: name ?? `delegation${new URL(page.url()).pathname.replace(/^\/interaction\/[^/]+/, '/interaction').replace(/[^A-Za-z0-9]+/g, '-')}` });
-  await page.evaluate(() => { (window as unknown as { __axed?: boolean }).__axed = true; });
-}
-
-/** A OneDoor page worth looking at: axe, then a screenshot `delegation-<name>` the first time. */
-async function look(page: Page, name: string): Promise<void> {
-  expect(page.url().startsWith(server.url)).toBe(true);
-  await axeOnce(page, `delegation-${name}`);
-  if (!shot.has(name)) {
-    shot.add(name);
-    await screenshot(page, `delegation-${name}`);
-  }
-}
-
-/** Does something that leaves the document, waits for the next one to load, runs axe on it. */
-async function settle(page: Page, action: () => Promise<unknown>, timeout = 20_000): Promise<void> {
-  await page.evaluate(() => { (window as unknown as { __stale?: boolean }).__stale = true; });
-  await action();
-  await page.waitForFunction(() => !(window as unknown as { __stale?: boolean }).__stale && document.readyState === 'complete', undefined, { timeout, polling: 100 });
-  await axeOnce(page);
-}
-
-async function go(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await axeOnce(page);
-}
-
-/** The normalized text of the first match, waiting for it to be there. */
-async function text(locator: Locator): Promise<string> {
-  const first = locator.first();
-  await first.waitFor({ state: 'attached' });
-  return ((await first.textContent()) ?? '').replace(/\s+/g, ' ').trim();
-}
+const { look, settle, go, text } = pageHelpers({ serverUrl: () => server.url, prefix: 'delegation-' });
 
 const norm = (s: string | null) => (s ?? '').replace(/\s+/g, ' ').trim();
 const h1 = (page: Page) => text(page.locator('h1'));

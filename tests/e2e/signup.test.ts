@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import * as oidc from 'openid-client';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { registerAgency, type TestAgency } from '../support/agency.js';
-import { addAuthenticator, axeCheck, CHROMIUM_PATH, chromiumAvailable, launchBrowser, openPersonBrowser, screenshot, type PersonBrowser, type VirtualCredential } from '../support/browser.js';
+import { addAuthenticator, CHROMIUM_PATH, chromiumAvailable, launchBrowser, openPersonBrowser, type PersonBrowser, type VirtualCredential } from '../support/browser.js';
+import { pageHelpers } from '../support/pageHelpers.js';
 import { codeFromMail } from '../support/flows.js';
 import { latestMail, startTestServer, type TestServer } from '../support/testServer.js';
 
@@ -49,50 +50,7 @@ async function person(opts: Parameters<typeof openPersonBrowser>[1] = {}): Promi
   return p;
 }
 
-const shot = new Set<string>();
-
-/** axe once per document, on every OneDoor page (serious/critical violations fail the test). */
-async function axeOnce(page: Page, name?: string): Promise<void> {
-  if (!page.url().startsWith(server.url)) return;
-  if (await page.evaluate(() => (window as unknown as { __axed?: boolean }).__axed === true)) return;
-  await axeCheck(page, { name });
-  await page.evaluate(() => { (window as unknown as { __axed?: boolean }).__axed = true; });
-}
-
-/** A OneDoor page worth looking at: axe, then a screenshot the first time this name is seen. */
-async function look(page: Page, name: string): Promise<void> {
-  expect(page.url().startsWith(server.url)).toBe(true);
-  await axeOnce(page, name);
-  if (!shot.has(name)) {
-    shot.add(name);
-    await screenshot(page, name);
-  }
-}
-
-/**
- * Does something that leaves the current document (a click that navigates, or a ceremony that
- * ends in a form submit), waits until the next document has loaded, wherever it is, and runs
- * axe on it if it is a OneDoor page.
- */
-async function settle(page: Page, action: () => Promise<unknown>, timeout = 20_000): Promise<void> {
-  await page.evaluate(() => { (window as unknown as { __stale?: boolean }).__stale = true; });
-  await action();
-  await page.waitForFunction(() => !(window as unknown as { __stale?: boolean }).__stale && document.readyState === 'complete', undefined, { timeout, polling: 100 });
-  await axeOnce(page);
-}
-
-/** Opens a URL (an authorization request, an account page) and runs axe on where it lands. */
-async function go(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await axeOnce(page);
-}
-
-/** The normalized text of the first match, waiting for it to be there. */
-async function text(locator: Locator): Promise<string> {
-  const first = locator.first();
-  await first.waitFor({ state: 'attached' });
-  return ((await first.textContent()) ?? '').replace(/\s+/g, ' ').trim();
-}
+const { look, settle, go, text } = pageHelpers({ serverUrl: () => server.url });
 
 const atAgency = (page: Page) => page.url().startsWith(agency.redirectUri);
 const isConsent = async (page: Page) => !atAgency(page) && (await page.getByTestId('consent-items').count()) > 0;
