@@ -238,6 +238,15 @@ export async function maintainDelegations(deps: DelegationDeps, opts: { end?: (d
   const live = await repo.findBy({ status: 'active' });
   let reminded = 0;
   const expired: string[] = [];
+  // Invitations nobody answered within their 7 days end too (their code already stopped working).
+  for (const d of await repo.findBy({ status: 'invited' })) {
+    if (!d.inviteExpiresAt || d.inviteExpiresAt.getTime() > now.getTime()) continue;
+    const res = await repo.createQueryBuilder().update().set({ status: 'expired', inviteHash: null, updatedAt: now })
+      .where('id = :id AND status = :s', { id: d.id, s: 'invited' }).execute();
+    if (!res.affected) continue;
+    await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: null, type: 'expired' });
+    expired.push(d.id);
+  }
   for (const d of live) {
     if (d.endsAt.getTime() <= now.getTime()) {
       if (opts.end) await opts.end(d.id);

@@ -245,6 +245,19 @@ describe('token exchange', () => {
     expect(logouts.length).toBeGreaterThanOrEqual(1);
   });
 
+  test('when an invitation is not answered within 7 days, then housekeeping marks it expired and its code no longer works', async () => {
+    const principal = await person(agencyD);
+    const inv = await inviteHelper(deps, { principalId: principal.account.id, helperEmail: `late-${randomUUID().slice(0, 6)}@example.com`, terms: { clientIds: ['*'], scopes: ['email'], endsAt: new Date(clock.nowMs() + 30 * 86400 * 1000) } });
+    expect(inv.ok).toBe(true);
+    const code = latestMail(server.outboxDir).match(/\b([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\b/)![1]!;
+    clock.advance(8 * 86400 * 1000);
+    const done = await maintainDelegationsAndSessions({ provider: provider(), ds: server.ds, deps });
+    expect(done.expired).toContain(inv.ok ? inv.delegation.id : '');
+    expect((await server.ds.getRepository(Delegation).findOneByOrFail({ id: inv.ok ? inv.delegation.id : '' })).status).toBe('expired');
+    const helper = await person(agencyD);
+    expect(await answerInvitation(deps, { helperId: helper.account.id, code, accept: true })).toEqual({ ok: false, reason: 'invalid' });
+  });
+
   test('when a delegation ends within a week, then both people get one reminder', async () => {
     const principal = await person(agencyD);
     const helper = await person(agencyD);
