@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { registerAgency, type TestAgency } from '../support/agency.js';
 import { Agent } from '../support/agent.js';
-import { finishAtAgency, interactionUid, signUp } from '../support/flows.js';
+import { finishAtAgency, interactionUid, invitationCodeFrom, signUp } from '../support/flows.js';
 import { verifyIdentity } from '../support/proofingFlow.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { latestMail, startTestServer, type TestServer } from '../support/testServer.js';
@@ -67,7 +67,7 @@ async function delegate(opts: { principal: Awaited<ReturnType<typeof person>>; h
   const endsAt = new Date(clock.nowMs() + (opts.days ?? 30) * 86400 * 1000);
   const inv = await inviteHelper(deps, { principalId: opts.principal.account.id, helperEmail: opts.helper.email, terms: { clientIds: opts.clientIds ?? ['*'], scopes: opts.scopes ?? ['email', 'profile', 'address', 'offline_access'], endsAt } });
   if (!inv.ok) throw new Error('invite failed');
-  const code = latestMail(server.outboxDir).match(/\b([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\b/)![1]!;
+  const code = invitationCodeFrom(latestMail(server.outboxDir));
   const ok = await answerInvitation(deps, { helperId: opts.helper.account.id, code, accept: true });
   if (!ok.ok) throw new Error('accept failed');
   return inv.delegation;
@@ -249,7 +249,7 @@ describe('token exchange', () => {
     const principal = await person(agencyD);
     const inv = await inviteHelper(deps, { principalId: principal.account.id, helperEmail: `late-${randomUUID().slice(0, 6)}@example.com`, terms: { clientIds: ['*'], scopes: ['email'], endsAt: new Date(clock.nowMs() + 30 * 86400 * 1000) } });
     expect(inv.ok).toBe(true);
-    const code = latestMail(server.outboxDir).match(/\b([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\b/)![1]!;
+    const code = invitationCodeFrom(latestMail(server.outboxDir));
     clock.advance(8 * 86400 * 1000);
     const done = await maintainDelegationsAndSessions({ provider: provider(), ds: server.ds, deps });
     expect(done.expired).toContain(inv.ok ? inv.delegation.id : '');
@@ -287,7 +287,7 @@ describe('what a helper can never do', () => {
     const principal = await person(agencyD);
     const inv = await inviteHelper(deps, { principalId: principal.account.id, helperEmail: `someone-${randomUUID().slice(0, 6)}@example.com`, terms: { clientIds: ['*'], scopes: ['email'], endsAt: new Date(clock.nowMs() + 86400 * 1000 * 3) } });
     expect(inv.ok).toBe(true);
-    const code = latestMail(server.outboxDir).match(/\b([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\b/)![1]!;
+    const code = invitationCodeFrom(latestMail(server.outboxDir));
     expect(await answerInvitation(deps, { helperId: principal.account.id, code, accept: true })).toEqual({ ok: false, reason: 'self' });
   });
 });

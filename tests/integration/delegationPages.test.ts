@@ -3,7 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Agent } from '../support/agent.js';
 import { registerAgency, type TestAgency } from '../support/agency.js';
-import { signUp } from '../support/flows.js';
+import { decodeMail, invitationCodeFrom, signUp } from '../support/flows.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { latestMail, startTestServer, type TestServer } from '../support/testServer.js';
 import { Account, AuditEvent, Delegation, DelegationEvent } from '../../entities/index.js';
@@ -39,12 +39,7 @@ async function person(address?: string): Promise<Person> {
 }
 
 /** A mail file as text: folded headers unfolded; the quoted-printable body's soft breaks and =XX escapes undone. */
-function decode(raw: string): string {
-  const split = raw.search(/\r?\n\r?\n/);
-  const head = raw.slice(0, split).replace(/\r?\n[ \t]+/g, ' ');
-  const text = raw.slice(split).replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-  return head + text;
-}
+const decode = decodeMail;
 
 /** Every mail sent to an address, oldest first, decoded. */
 function mailsTo(address: string): string[] {
@@ -56,11 +51,7 @@ function mailsTo(address: string): string[] {
 
 const outboxSize = () => fs.readdirSync(server.outboxDir).filter((f) => f.endsWith('.eml')).length;
 
-function codeFrom(mail: string): string {
-  const m = decode(mail).match(/invitation code: ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})/);
-  if (!m) throw new Error('no invitation code in the mail');
-  return m[1]!;
-}
+const codeFrom = invitationCodeFrom;
 
 /** An end date `days` from now, as the memorable-date fields. */
 function endIn(days: number): Array<[string, string]> {

@@ -84,3 +84,18 @@ export async function signIn(opts: { server: TestServer; authenticator: SoftAuth
   const landing = await finishAtAgency(agent, server, new URL(done.headers.get('location')!, server.url).toString());
   return { agent, landing };
 }
+
+/** A mail's headers and its quoted-printable body, decoded to text. */
+export function decodeMail(raw: string): string {
+  const split = raw.search(/\r?\n\r?\n/);
+  const head = raw.slice(0, split).replace(/\r?\n[ \t]+/g, ' ');
+  const text = raw.slice(split).replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+  return head + text;
+}
+
+/** The delegation invitation code in a mail's body (never a look-alike from its headers). */
+export function invitationCodeFrom(raw: string): string {
+  const m = decodeMail(raw).match(/invitation code: ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})/);
+  if (!m) throw new Error('no invitation code in the mail');
+  return m[1]!;
+}
