@@ -6,7 +6,7 @@ import { clock } from '../shared/clock.js';
 import type { Translate } from '../shared/i18n.js';
 import { hmac, normalizeReadableCode, randomReadableCode } from '../shared/ids.js';
 import type { Mailer } from '../shared/mailer.js';
-import { ALL_AGENCIES, DELEGATION_RULES, isActive, parseList } from './policy.js';
+import { ALL_AGENCIES, covers, DELEGATION_RULES, isActive, parseList } from './policy.js';
 import { recordDelegationEvent } from './recordDelegationEvent.js';
 
 export interface DelegationTerms {
@@ -217,7 +217,6 @@ export async function listDelegations(opts: { db: EntityManager; accountId: stri
 
 /** Active delegations a helper holds that cover this agency, with the principal's account. */
 export async function delegationsForHelperAt(opts: { db: EntityManager; helperId: string; clientId: string }): Promise<Array<{ delegation: Delegation; principal: Account }>> {
-  const { covers } = await import('./policy.js');
   const rows = await opts.db.getRepository(Delegation).findBy({ helperId: opts.helperId, status: 'active' });
   const now = clock.now();
   const live = rows.filter((d) => isActive(d, now) && covers(d, opts.clientId) && d.principalId);

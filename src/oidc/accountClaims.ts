@@ -4,7 +4,7 @@ import { aalFromAmr } from '../proofing/levels.js';
 import { profileState, readVerifiedIdentity, type VerifiedIdentity } from '../proofing/verifiedProfiles.js';
 import type { Kek } from '../proofing/vault.js';
 import { ACR_TABLE } from './acr.js';
-import { IDENTITY_CLAIMS } from './claims.js';
+import { IAL2_SCOPES, IDENTITY_CLAIMS } from './claims.js';
 
 const IAL_URI = (n: number) => `http://idmanagement.gov/ns/assurance/ial/${n}`;
 const AAL_URI = (n: number) => `http://idmanagement.gov/ns/assurance/aal/${n}`;
@@ -55,7 +55,7 @@ function verifiedClaims(identity: VerifiedIdentity, request: unknown): Claims {
  * it reached IAL2 and something identity-related was asked for (the profile is decrypted then
  * and only then). oidc-provider then keeps only what the granted scopes and claims allow.
  */
-export async function accountClaims(opts: { ds: DataSource; kek: Kek; account: Account; acr: string | undefined; amr: string[] | undefined; requested: Record<string, unknown> | undefined }): Promise<Claims> {
+export async function accountClaims(opts: { ds: DataSource; kek: Kek; account: Account; acr: string | undefined; amr: string[] | undefined; scope?: string; requested: Record<string, unknown> | undefined }): Promise<Claims> {
   const { account } = opts;
   const ial = (opts.acr && ACR_TABLE[opts.acr]?.ial) || 1;
   const claims: Claims = {
@@ -65,6 +65,10 @@ export async function accountClaims(opts: { ds: DataSource; kek: Kek; account: A
   const profile = await profileState({ db: opts.ds.manager, accountId: account.id });
   claims['verified_at'] = profile.verifiedAt ? Math.floor(profile.verifiedAt.getTime() / 1000) : null;
   if (ial < 2) return claims;
+  // Decrypt the verified identity only when this release can contain part of it.
+  const scopes = (opts.scope ?? '').split(' ');
+  const wanted = IAL2_SCOPES.some((s) => scopes.includes(s)) || Object.keys(opts.requested ?? {}).some((c) => IDENTITY_CLAIMS.includes(c));
+  if (!wanted) return claims;
   const read = await readVerifiedIdentity({ db: opts.ds.manager, kek: opts.kek, accountId: account.id });
   if (!read) return claims;
   const { identity } = read;
@@ -77,4 +81,3 @@ export async function accountClaims(opts: { ds: DataSource; kek: Kek; account: A
   return claims;
 }
 
-export { IDENTITY_CLAIMS };

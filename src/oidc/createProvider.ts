@@ -1,4 +1,3 @@
-import type { Context as KoaContext } from 'koa';
 import Provider, { type Configuration, type KoaContextWithOIDC, interactionPolicy, errors } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { Account } from '../../entities/index.js';
@@ -224,7 +223,7 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
       const source = fromToken?.extra?.acr ? fromToken.extra : (fromToken?.acr ? fromToken : ctx.oidc?.session as { acr?: string; amr?: string[] } | undefined);
       return {
         accountId: id,
-        claims: async (_use: string, _scope: string, claims: unknown) => ({ ...(await accountClaims({ ds, kek: keys.kek, account: principal, acr: source?.acr, amr: source?.amr, requested: claims as Record<string, unknown> | undefined })), sub: principal.id, ...extraClaims }),
+        claims: async (_use: string, scope: string, claims: unknown) => ({ ...(await accountClaims({ ds, kek: keys.kek, account: principal, acr: source?.acr, amr: source?.amr, scope, requested: claims as Record<string, unknown> | undefined })), sub: principal.id, ...extraClaims }),
       };
     },
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((u) => new URL(u).origin === origin) ?? false,
@@ -259,9 +258,3 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
   return provider;
 }
 
-/** Tells Koa code whether a request is under the provider (same-origin, mounted at /). */
-export function isProviderError(err: unknown): err is errors.OIDCProviderError {
-  return err instanceof errors.OIDCProviderError;
-}
-
-export type { KoaContext };

@@ -1,7 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { OidcPayload } from '../../entities/index.js';
-import { type DelegationDeps, revokeDelegation } from '../delegation/manageDelegations.js';
+import { type DelegationDeps, maintainDelegations, revokeDelegation } from '../delegation/manageDelegations.js';
 import { logger } from '../shared/logger.js';
 
 /**
@@ -34,7 +34,6 @@ export async function endDelegation(opts: { provider: Provider; ds: DataSource; 
 
 /** Periodic delegation housekeeping: reminders a week before the end, expiry (with logouts) at the end. */
 export async function maintainDelegationsAndSessions(opts: { provider: Provider; ds: DataSource; deps: DelegationDeps }): Promise<{ reminded: number; expired: string[] }> {
-  const { maintainDelegations } = await import('../delegation/manageDelegations.js');
   return maintainDelegations(opts.deps, {
     end: async (delegationId) => { await endDelegation({ ...opts, actorId: null, delegationId, reason: 'expired' }); },
   });
