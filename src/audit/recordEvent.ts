@@ -34,12 +34,13 @@ export async function recordEvent(opts: {
   clientId?: string | undefined;
   details?: Record<string, string | number | boolean>;
 }): Promise<void> {
-  await opts.db.getRepository(AuditEvent).insert({
+  // Every column is given here: no need for TypeORM to read generated values back.
+  await opts.db.createQueryBuilder().insert().into(AuditEvent).values({
     id: randomUUID(),
     accountId: opts.accountId,
     type: opts.type,
     clientId: opts.clientId ?? null,
     details: JSON.stringify(opts.details ?? {}),
     at: nextTimestamp(),
-  });
+  }).updateEntity(false).execute();
 }

@@ -55,14 +55,18 @@ function verifiedClaims(identity: VerifiedIdentity, request: unknown): Claims {
  * it reached IAL2 and something identity-related was asked for (the profile is decrypted then
  * and only then). oidc-provider then keeps only what the granted scopes and claims allow.
  */
-export async function accountClaims(opts: { ds: DataSource; kek: Kek; account: Account; acr: string | undefined; amr: string[] | undefined; scope?: string; requested: Record<string, unknown> | undefined }): Promise<Claims> {
+export async function accountClaims(opts: {
+  ds: DataSource; kek: Kek; account: Account; acr: string | undefined; amr: string[] | undefined; scope?: string; requested: Record<string, unknown> | undefined;
+  /** The profile state, when the caller already has it (or memoizes it per request). */
+  profile?: () => ReturnType<typeof profileState>;
+}): Promise<Claims> {
   const { account } = opts;
   const ial = (opts.acr && ACR_TABLE[opts.acr]?.ial) || 1;
   const claims: Claims = {
     sub: account.id, email: account.email, email_verified: true, all_emails: [account.email],
     ial: IAL_URI(ial), aal: AAL_URI(aalFromAmr(opts.amr)),
   };
-  const profile = await profileState({ db: opts.ds.manager, accountId: account.id });
+  const profile = await (opts.profile ? opts.profile() : profileState({ db: opts.ds.manager, accountId: account.id }));
   claims['verified_at'] = profile.verifiedAt ? Math.floor(profile.verifiedAt.getTime() / 1000) : null;
   if (ial < 2) return claims;
   // Decrypt the verified identity only when this release can contain part of it.

@@ -4,6 +4,7 @@ import { Delegation, Passkey } from '../../entities/index.js';
 import { actorChoice } from './actorPolicy.js';
 import { aalFromAmr, ialFromProfile, parseVerifiedWithin } from '../proofing/levels.js';
 import { profileState } from '../proofing/verifiedProfiles.js';
+import { memoFor } from './requestMemo.js';
 import { clock } from '../shared/clock.js';
 import { type AchievedAssurance, type AssuranceRequirement, chooseAcr, requirementOf } from './acr.js';
 
@@ -19,19 +20,24 @@ export interface Assessment {
   principalIal?: 1 | 2 | undefined;
 }
 
-const CACHE = Symbol('assurance');
+/** An account's verified-profile state, read once per request. */
+export function profileOf(ctx: object | undefined, ds: DataSource, accountId: string) {
+  return memoFor(ctx, `profile:${accountId}`, () => profileState({ db: ds.manager, accountId }));
+}
 
 /**
  * What this authorization asks for (acr_values, verified_within) against what the person has:
  * IAL from their verified profile, AAL from how this session was authenticated.
  */
-export async function assess(ctx: KoaContextWithOIDC, ds: DataSource): Promise<Assessment> {
-  const oidc = ctx.oidc as unknown as Record<symbol, Assessment | undefined> & KoaContextWithOIDC['oidc'];
-  const cached = oidc[CACHE];
-  if (cached) return cached;
+export function assess(ctx: KoaContextWithOIDC, ds: DataSource): Promise<Assessment> {
+  // The prompt's details and each of its checks ask; oidc-provider may ask concurrently.
+  return memoFor(ctx, 'assessment', () => computeAssessment(ctx, ds));
+}
+
+async function computeAssessment(ctx: KoaContextWithOIDC, ds: DataSource): Promise<Assessment> {
   const accountId = ctx.oidc.session!.accountId!;
   const requirement = requirementOf(ctx.oidc.params!['acr_values'] as string | undefined);
-  const profile = await profileState({ db: ds.manager, accountId });
+  const profile = await profileOf(ctx, ds, accountId);
   const aal = aalFromAmr(ctx.oidc.session!.amr as string[] | undefined);
   const ial = ialFromProfile(profile, {
     now: clock.now(),
@@ -45,19 +51,17 @@ export async function assess(ctx: KoaContextWithOIDC, ds: DataSource): Promise<A
   let principalIal: 1 | 2 | undefined;
   if (delegationId) {
     const d = await ds.getRepository(Delegation).findOneBy({ id: delegationId });
-    const principalProfile = d?.principalId ? await profileState({ db: ds.manager, accountId: d.principalId }) : {};
+    const principalProfile = d?.principalId ? await profileOf(ctx, ds, d.principalId) : {};
     principalIal = ialFromProfile(principalProfile, { now: clock.now(), verifiedWithinSeconds: parseVerifiedWithin(ctx.oidc.params!['verified_within']), facialMatchRequired: requirement.facialMatch });
   }
   const effectiveIal = principalIal ? (Math.min(ial, principalIal) as 1 | 2) : ial;
-  const result: Assessment = {
+  return {
     requirement,
     achieved: { ial: effectiveIal, aal, phishingResistant: aal >= 2, facialMatch: effectiveIal === 2 && (profile.facialMatch ?? false) },
     hasDeviceBoundPasskey,
     helperIal: ial,
     principalIal,
   };
-  oidc[CACHE] = result;
-  return result;
 }
 
 /**

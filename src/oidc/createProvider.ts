@@ -15,6 +15,8 @@ import { parseVerifiedWithin } from '../proofing/levels.js';
 import { SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
 import { validateOneDoorMetadata } from './clientMetadata.js';
 import { createAdapter, findGrantId } from './createAdapter.js';
+import { memoFor } from './requestMemo.js';
+import { profileOf } from './assurancePolicy.js';
 import type { KeyMaterial } from './keys.js';
 
 /** OneDoor's own account pages sign in through the provider like any client (first party). */
@@ -38,17 +40,14 @@ export { pairwiseSubject };
 export function createProvider({ config, ds, keys, pages }: CreateProviderOptions): Provider {
   const accounts = ds.getRepository(Account);
 
-  // Sessions end after `idleSeconds` without use and never outlive `maxSeconds` from sign-in
-  // (NIST SP 800-63B-4 §2.2.3 reauthentication at AAL2). Every use of the session re-saves it.
-  const seen = new WeakMap<object, Promise<Awaited<ReturnType<typeof delegationOfGrant>>>>();
+  /** The delegation behind a grant, looked up once per request (see requestMemo). */
+  const delegationOf = (ctx: object | undefined, grantId: string | undefined) => memoFor(ctx, `delegation:${grantId ?? ''}`, () => delegationOfGrant(ds, grantId));
   /** The delegation the current request acts under (token being used, or the consent chosen). */
   const delegationInContext = (ctx: KoaContextWithOIDC) => {
     const e = ctx.oidc?.entities as Record<string, { grantId?: string } | undefined> | undefined;
     const grantId = e?.['AuthorizationCode']?.grantId ?? e?.['RefreshToken']?.grantId ?? e?.['AccessToken']?.grantId ?? (ctx.oidc?.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId;
     if (!grantId) return Promise.resolve(undefined);
-    let p = seen.get(ctx);
-    if (!p) { p = delegationOfGrant(ds, grantId); seen.set(ctx, p); }
-    return p;
+    return delegationOf(ctx, grantId);
   };
 
   const policy = interactionPolicy.base();
@@ -120,6 +119,7 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
       // Token exchange issues short-lived, audience-restricted tokens (≤ 5 minutes).
       AccessToken: (_ctx, token) => ((token as { gty?: string }).gty === TOKEN_EXCHANGE ? 5 * 60 : 15 * 60),
       AuthorizationCode: 60,
+      ClientCredentials: 10 * 60,
       IdToken: 60 * 60,
       RefreshToken: 30 * 24 * 3600,
       Interaction: 60 * 60,
@@ -141,7 +141,7 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
       if (preset) return preset;
       const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.DeviceCode) as { acr?: string; amr?: string[] } | undefined;
       const extra: Record<string, unknown> = source?.acr ? { acr: source.acr, amr: source.amr } : {};
-      const delegated = await delegationOfGrant(ds, (token as { grantId?: string }).grantId);
+      const delegated = await delegationOf(ctx, (token as { grantId?: string }).grantId);
       if (delegated && ctx.oidc.client) {
         const sector = String(ctx.oidc.client.sectorIdentifier);
         Object.assign(extra, { sub: pairwiseSubject(keys.secrets.pairwiseSalt, sector, delegated.principal.id), ...delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sector, delegated }) });
@@ -151,14 +151,17 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
+      // For an agency's back end calling its own APIs; only clients whose file lists the
+      // grant may use it, and its tokens carry no person (no sub, no claims).
+      clientCredentials: { enabled: true },
       // A client may only introspect or revoke tokens issued to itself (RFC 7662 §4, RFC 7009 §2.1).
       introspection: {
         enabled: true,
-        allowedPolicy: async (_ctx, client, token) => {
+        allowedPolicy: async (ctx, client, token) => {
           const t = token as { clientId?: string; aud?: string | string[]; grantId?: string };
           const aud = Array.isArray(t.aud) ? t.aud : t.aud ? [t.aud] : [];
           if (t.clientId !== undefined && t.clientId !== client.clientId && !aud.includes(client.clientId)) return false;
-          return (await delegationOfGrant(ds, t.grantId)) !== null;
+          return (await delegationOf(ctx, t.grantId)) !== null;
         },
       },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => ('clientId' in token ? token.clientId === client.clientId : true) },
@@ -206,11 +209,11 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
       return undefined;
     },
     findAccount: async (ctx, id, token) => {
-      let account = await accounts.findOneBy({ id });
+      let account = await memoFor(ctx, `account:${id}`, () => accounts.findOneBy({ id }));
       if (!account || account.status !== 'active') return undefined;
       // Under a delegation the claims are the principal's (sub included), plus `act` and `delegation`.
       const grantId = (token as { grantId?: string } | undefined)?.grantId ?? (ctx.oidc?.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId;
-      const delegated = await delegationOfGrant(ds, grantId);
+      const delegated = await delegationOf(ctx, grantId);
       if (delegated === null) return undefined;
       if (delegated) {
         if (delegated.delegation.helperId !== account.id) return undefined;
@@ -223,7 +226,7 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
       const source = fromToken?.extra?.acr ? fromToken.extra : (fromToken?.acr ? fromToken : ctx.oidc?.session as { acr?: string; amr?: string[] } | undefined);
       return {
         accountId: id,
-        claims: async (_use: string, scope: string, claims: unknown) => ({ ...(await accountClaims({ ds, kek: keys.kek, account: principal, acr: source?.acr, amr: source?.amr, scope, requested: claims as Record<string, unknown> | undefined })), sub: principal.id, ...extraClaims }),
+        claims: async (_use: string, scope: string, claims: unknown) => ({ ...(await accountClaims({ ds, kek: keys.kek, account: principal, profile: () => profileOf(ctx, ds, principal.id), acr: source?.acr, amr: source?.amr, scope, requested: claims as Record<string, unknown> | undefined })), sub: principal.id, ...extraClaims }),
       };
     },
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((u) => new URL(u).origin === origin) ?? false,

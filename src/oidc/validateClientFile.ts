@@ -83,7 +83,7 @@ const ClientFileSchema = z.strictObject({
     keys: z.array(publicJwk, { error: 'must be an array of JWKs' }).min(1, 'must contain at least one key'),
   }, { error: 'must be a JWK Set: {"keys": [...]}' }).optional(),
   jwks_uri: webUrl({ httpOnLocalhost: false }).optional(),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'], { error: 'must be authorization_code, refresh_token or urn:ietf:params:oauth:grant-type:token-exchange' }), { error: 'must be an array' })
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'], { error: 'must be authorization_code, refresh_token, client_credentials or urn:ietf:params:oauth:grant-type:token-exchange' }), { error: 'must be an array' })
     .refine((g) => g.includes('authorization_code'), 'must include authorization_code')
     .refine((g) => new Set(g).size === g.length, 'must not repeat a value')
     .default(['authorization_code']),

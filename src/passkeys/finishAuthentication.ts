@@ -66,7 +66,9 @@ export async function finishAuthentication(opts: {
     await noteFailedAttempt({ db: opts.db, accountId: account.id });
     return { ok: false, reason: 'not_verified', accountId: account.id };
   }
-  await opts.db.getRepository(Account).update({ id: account.id }, { failedAttempts: 0, lockedUntil: null });
+  if (account.failedAttempts !== 0 || account.lockedUntil !== null) {
+    await opts.db.getRepository(Account).update({ id: account.id }, { failedAttempts: 0, lockedUntil: null });
+  }
   passkey.signCount = info.newCounter;
   passkey.backedUp = info.credentialBackedUp;
   return { ok: true, accountId: account.id, passkey };

@@ -187,6 +187,25 @@ describe('refresh tokens', () => {
   });
 });
 
+describe('client credentials', () => {
+  test('when an agency whose client file lists client_credentials asks, then it gets a token for itself that names no person', async () => {
+    const service = await registerAgency(server, { clientId: 'agency-service', extra: { grant_types: ['authorization_code', 'client_credentials'] } });
+    const tokens = await oidc.clientCredentialsGrant(service.config, {});
+    expect(tokens.token_type.toLowerCase()).toBe('bearer');
+    const info = await oidc.tokenIntrospection(service.config, tokens.access_token);
+    expect(info.active).toBe(true);
+    expect(info.client_id).toBe('agency-service');
+    expect(info.sub).toBeUndefined();
+    expect((await oidc.tokenIntrospection(agencyB.config, tokens.access_token)).active).toBe(false);
+    await expect(oidc.fetchUserInfo(service.config, tokens.access_token, oidc.skipSubjectCheck)).rejects.toBeDefined();
+  });
+
+  test('when an agency whose client file does not list client_credentials asks, then the grant is refused', async () => {
+    // oidc-provider answers invalid_request ("requested grant type is not allowed for this client").
+    await expect(oidc.clientCredentialsGrant(agencyA.config, {})).rejects.toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/grant type is not allowed/) });
+  });
+});
+
 describe('introspection, revocation and logout', () => {
   test('when an agency introspects and then revokes an access token, then it is active before and inactive after', async () => {
     const { landing, auth } = await signedUpPerson();

@@ -1,0 +1,25 @@
+/**
+ * Answers the same question once per request. oidc-provider asks for the account, its
+ * delegation and its verified-profile state several times while serving one request (each
+ * prompt check, the ID token's claims, userinfo's, the access token's extra claims); the
+ * answers cannot change within the request, so the first lookup's promise is reused. Keyed by
+ * the request's context object, so nothing outlives the request or leaks between requests.
+ */
+const memos = new WeakMap<object, Map<string, Promise<unknown>>>();
+
+export function memoFor<T>(ctx: object | undefined, key: string, load: () => Promise<T>): Promise<T> {
+  if (!ctx) return load();
+  let memo = memos.get(ctx);
+  if (!memo) {
+    memo = new Map();
+    memos.set(ctx, memo);
+  }
+  let p = memo.get(key) as Promise<T> | undefined;
+  if (!p) {
+    p = load();
+    memo.set(key, p);
+    // A failed lookup is not remembered: the next asker tries again.
+    p.catch(() => memo.delete(key));
+  }
+  return p;
+}

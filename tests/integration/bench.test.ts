@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { BenchReport } from '../../bench/lib/report.js';
+
+/**
+ * `npm run bench -- --smoke`: every flow of the benchmark runs for a moment against OneDoor and
+ * bare oidc-provider (on this run's database: SQLite, or MariaDB when DATABASE_URL says so), so
+ * that the benchmark cannot rot. The figures are not looked at; that every flow worked is.
+ */
+const run = promisify(execFile);
+
+test('when the benchmark runs in smoke mode, then every flow completes without errors and the report is written', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'onedoor-bench-smoke-'));
+  try {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], { cwd: process.cwd(), timeout: 170_000, maxBuffer: 10 * 1024 * 1024 });
+    expect(stdout).toContain('| flow | server |');
+    const files = fs.readdirSync(out);
+    const json = files.find((f) => f.endsWith('-smoke.json'));
+    expect(json).toBeDefined();
+    expect(files).toContain(json!.replace(/\.json$/, '.md'));
+    const report = JSON.parse(fs.readFileSync(path.join(out, json!), 'utf8')) as BenchReport;
+    expect(report.mode).toBe('smoke');
+    expect(report.database.type).toBe(/^mysql/.test(process.env['DATABASE_URL'] ?? '') ? 'MariaDB/MySQL' : 'SQLite');
+
+    const ran = (target: string) => report.flows.filter((f) => f.target === target && f.accounts !== report.settings.accountsLarge).map((f) => f.flow).sort();
+    const shared = ['client credentials', 'code redemption', 'discovery', 'full sign-in', 'introspection', 'jwks', 'refresh', 'userinfo'];
+    expect(ran('bare')).toEqual(shared);
+    expect(ran('onedoor')).toEqual([...shared, 'token exchange'].sort());
+    for (const f of report.flows) {
+      expect({ flow: `${f.target} ${f.flow}`, errors: f.errors }).toEqual({ flow: `${f.target} ${f.flow}`, errors: 0 });
+      expect(f.iterations).toBeGreaterThan(0);
+      expect(f.cpuMsPerOp).toBeGreaterThan(0);
+    }
+    expect(report.overhead.map((o) => o.flow).sort()).toEqual(shared);
+    expect(report.scale.map((s) => s.flow).sort()).toEqual(['code redemption', 'full sign-in', 'introspection', 'refresh', 'userinfo']);
+    expect(report.ceiling.map((c) => c.operation)).toEqual(['ES256 sign', 'ES256 verify', 'RS256 sign', 'RS256 verify', 'EdDSA sign', 'EdDSA verify', 'verifyAuthenticationResponse']);
+    expect(report.ceiling.every((c) => c.perSecond > 0)).toBe(true);
+    expect(report.memory.sessions).toBeGreaterThanOrEqual(report.settings.sessions);
+    expect(report.memory.afterSessionsMiB).toBeGreaterThan(0);
+    expect(report.seeding.rows).toBe(3 * (report.settings.accountsLarge - report.settings.accountsSmall));
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}, 180_000);
