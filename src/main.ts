@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     clearInterval(purge);
     clearInterval(delegations);
     setTimeout(() => {
+      logger.info('no longer accepting connections; finishing requests in flight');
       server.close(() => {
         ds.destroy().finally(() => {
           logger.info('stopped');
