@@ -25,6 +25,11 @@ import type { KeyMaterial } from './oidc/keys.js';
 import { hmac } from './shared/ids.js';
 import { logger } from './shared/logger.js';
 import { createMailer, type Mailer } from './shared/mailer.js';
+import { createMetrics, type Metrics } from './shared/metrics.js';
+import { countDomainEvents } from './http/operations/countDomainEvents.js';
+import { observeProvider } from './http/operations/observeProvider.js';
+import { operationsRouter } from './http/operations/operationsRouter.js';
+import { coreReadinessChecks, createReadiness, type Readiness, type ReadinessCheck } from './http/operations/readiness.js';
 
 export interface AppDeps {
   config: Config;
@@ -32,11 +37,16 @@ export interface AppDeps {
   keys: KeyMaterial;
   mailer?: Mailer;
   vendors?: ProofingVendors;
+  /** More named checks for /readyz (e.g. Redis), next to the database and keys. */
+  readinessChecks?: ReadinessCheck[];
 }
 
 export interface OneDoorApp {
   app: Koa;
   deps: HttpDeps;
+  /** main.ts starts draining on SIGTERM: /readyz answers 503 from then on. */
+  readiness: Readiness;
+  metrics: Metrics;
 }
 
 /**
@@ -44,11 +54,14 @@ export interface OneDoorApp {
  * oidc-provider mounted behind them at the issuer's root. Never listens: main.ts and the
  * tests do that.
  */
-export function createApp({ config, ds, keys, mailer, vendors }: AppDeps): OneDoorApp {
+export function createApp({ config, ds, keys, mailer, vendors, readinessChecks = [] }: AppDeps): OneDoorApp {
   logger.level = config.logLevel;
   const provider = createProvider({ config, ds, keys, pages: providerPages() });
+  const metrics = createMetrics();
+  countDomainEvents({ ds, metrics });
+  const readiness = createReadiness({ checks: [...coreReadinessChecks({ ds, keys }), ...readinessChecks] });
   const deps: HttpDeps = {
-    config, ds, keys, provider,
+    config, ds, keys, provider, metrics,
     mailer: mailer ?? createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom }),
     rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin },
     vendors: vendors ?? createVendors({ vendor: config.proofingVendor, outboxDir: config.outboxDir }),
@@ -59,11 +72,12 @@ export function createApp({ config, ds, keys, mailer, vendors }: AppDeps): OneDo
   app.proxy = config.trustProxy;
   const secure = !config.insecureTransport;
 
-  app.use(requestContext());
+  app.use(requestContext({ metrics }));
   app.use(securityHeaders({ https: secure }));
   app.use(locale({ secure }));
-  app.use(errorHandler());
+  app.use(errorHandler({ metrics }));
   app.use(staticAssets());
+  app.use(operationsRouter({ metrics, readiness, metricsToken: config.metricsToken }).routes());
 
   // OneDoor's pages: parsed bodies, CSRF tokens, per-IP limits on unsafe requests. Every
   // other path belongs to the provider, which parses and protects its own endpoints.
@@ -78,6 +92,7 @@ export function createApp({ config, ds, keys, mailer, vendors }: AppDeps): OneDo
     await pagesLimiter(ctx, () => parse(ctx, () => csrfCheck(ctx, () => pageRoutes(ctx as never, async () => {}))));
   });
 
+  app.use(observeProvider({ provider, metrics }));
   app.use(mount(provider));
-  return { app, deps };
+  return { app, deps, readiness, metrics };
 }

@@ -17,11 +17,17 @@ async function main(): Promise<void> {
   const ran = await ds.runMigrations({ transaction: 'each' });
   if (ran.length) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
   const keys = await loadOrCreateKeys(config.keysDir, { onCreate: (m) => logger.warn(m) });
-  const { app, deps } = createApp({ config, ds, keys });
+  const { app, deps, readiness } = createApp({ config, ds, keys });
 
   const server = app.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port, database: config.database.type }, 'OneDoor is listening');
     process.stdout.write(`OneDoor is running at ${config.issuer} (discovery: ${config.issuer}/.well-known/openid-configuration)\n`);
+  });
+  // While shutting down, keep-alive connections are closed as soon as their last response is
+  // out, so that clients reconnect to another node and the server can finish closing.
+  server.on('request', (_req, res) => {
+    if (readiness.draining) res.setHeader('connection', 'close');
+    res.on('finish', () => { if (readiness.draining) setImmediate(() => server.closeIdleConnections()); });
   });
   server.keepAliveTimeout = 65_000;
 
@@ -36,18 +42,29 @@ async function main(): Promise<void> {
   }, 60 * 1000);
   delegations.unref();
 
-  let stopping = false;
+  // SIGTERM: /readyz answers 503 at once (the load balancer stops sending), requests are
+  // still served for DRAIN_SECONDS, then the listener closes, in-flight requests finish, the
+  // database pool closes and the process exits 0 (1 if requests are still running 10 s later).
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
+    if (readiness.draining) return;
+    readiness.startDraining();
+    logger.info({ signal, drainSeconds: config.drainSeconds }, 'shutting down');
     clearInterval(purge);
     clearInterval(delegations);
-    server.close(() => {
-      ds.destroy().finally(() => process.exit(0));
-    });
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(1), 10_000).unref();
+    setTimeout(() => {
+      logger.info('no longer accepting connections; finishing requests in flight');
+      server.close(() => {
+        ds.destroy().finally(() => {
+          logger.info('stopped');
+          process.exit(0);
+        });
+      });
+      server.closeIdleConnections();
+      setTimeout(() => {
+        logger.warn('requests still running after 10 seconds; exiting');
+        process.exit(1);
+      }, 10_000).unref();
+    }, config.drainSeconds * 1000);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -22,6 +22,8 @@ const EnvSchema = z.object({
   SESSION_IDLE_SECONDS: durationSeconds('SESSION_IDLE_SECONDS', 3600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').regex(/^[\x21-\x7e]+$/, 'METRICS_TOKEN must be printable ASCII without spaces').optional(),
+  DRAIN_SECONDS: z.coerce.number({ message: 'DRAIN_SECONDS must be a number of seconds' }).int('DRAIN_SECONDS must be a whole number of seconds').min(0, 'DRAIN_SECONDS must be 0 or more').max(300, 'DRAIN_SECONDS must be at most 300').default(0),
   RATE_LIMIT_MULTIPLIER: z.coerce.number({ message: 'RATE_LIMIT_MULTIPLIER must be a number' }).positive('RATE_LIMIT_MULTIPLIER must be positive').max(10000).default(1),
 });
 
@@ -48,6 +50,10 @@ export interface Config {
   trustProxy: boolean;
   /** Scales every per-IP rate limit (for many people behind one address, or for load tests). */
   rateLimitMultiplier: number;
+  /** Bearer token for /metrics; without it /metrics answers loopback clients only. */
+  metricsToken: string | undefined;
+  /** After SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes. */
+  drainSeconds: number;
   /** True when cookies may be sent over plain http (issuer on localhost). */
   insecureTransport: boolean;
 }
@@ -109,6 +115,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { warn?: 
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY === 'true',
     rateLimitMultiplier: e.RATE_LIMIT_MULTIPLIER,
+    metricsToken: e.METRICS_TOKEN,
+    drainSeconds: e.DRAIN_SECONDS,
     insecureTransport: issuerUrl.protocol === 'http:',
   };
 }

@@ -7,6 +7,7 @@ import type { KeyMaterial } from '../oidc/keys.js';
 import type { RelyingParty } from '../passkeys/challenges.js';
 import type { ProofingVendors } from '../proofing/vendors/ports.js';
 import type { Mailer } from '../shared/mailer.js';
+import type { Metrics } from '../shared/metrics.js';
 
 /** What the routes need, built once by createApp. */
 export interface HttpDeps {
@@ -14,6 +15,7 @@ export interface HttpDeps {
   ds: DataSource;
   keys: KeyMaterial;
   mailer: Mailer;
+  metrics: Metrics;
   provider: Provider;
   rp: RelyingParty;
   vendors: ProofingVendors;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../../src/app.js';
-import { type Config, loadConfig } from '../../src/config/loadConfig.js';
+import { type Config, loadConfig, parseDatabaseUrl } from '../../src/config/loadConfig.js';
 import { loadOrCreateKeys, type KeyMaterial } from '../../src/oidc/keys.js';
 import { OidcClient } from '../../entities/index.js';
 import { createDataSource } from '../../ormconfig.js';
@@ -29,14 +29,21 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { env?: Record<string, string>; databaseUrl?: (url: string) => string } = {}): Promise<TestServer> {
   const db = await createTestDb();
+  // The app may reach the database another way (through a proxy the test can cut); `db.ds`
+  // stays a direct connection for the test's own checks.
+  const appDb = opts.databaseUrl ? parseDatabaseUrl(opts.databaseUrl(db.url)) : db.config;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onedoor-srv-'));
   const keysDir = path.join(dir, 'keys');
   const outboxDir = path.join(dir, 'outbox');
   const keys = await loadOrCreateKeys(keysDir);
 
   let ds = db.ds;
+  if (opts.databaseUrl) {
+    ds = createDataSource(appDb);
+    await ds.initialize();
+  }
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -44,6 +51,7 @@ export async function startTestServer(opts: { env?: Record<string, string> } = {
     PORT: String(port), ISSUER: `http://localhost:${port}`, DATABASE_URL: db.url, KEYS_DIR: keysDir,
     OUTBOX_DIR: outboxDir, LOG_LEVEL: 'silent', RATE_LIMIT_MULTIPLIER: '100', ...opts.env,
   });
+  config.database = appDb;
   let handler = createApp({ config, ds, keys }).app.callback();
   server.on('request', (req, res) => handler(req, res));
 
@@ -57,7 +65,7 @@ export async function startTestServer(opts: { env?: Record<string, string> } = {
     async restart() {
       if (ds !== db.ds) await ds.destroy();
       else await db.ds.destroy();
-      ds = createDataSource(db.config);
+      ds = createDataSource(appDb);
       await ds.initialize();
       handler = createApp({ config, ds, keys }).app.callback();
     },

@@ -1,25 +1,22 @@
 import type { Context, Next } from 'koa';
 import { AppError, TooManyRequests } from '../../shared/errors.js';
 import { DEFAULT_LOCALE, translator } from '../../shared/i18n.js';
+import { isDatabaseDown } from '../../shared/isDatabaseDown.js';
 import { logger } from '../../shared/logger.js';
+import type { Metrics } from '../../shared/metrics.js';
 import { RedirectDone } from '../RedirectDone.js';
 import { render } from '../render.js';
+import { routeLabel } from '../routeLabel.js';
 
 function wantsJson(ctx: Context): boolean {
   return ctx.get('accept').includes('application/json') && !ctx.get('accept').includes('text/html');
-}
-
-/** Is the thrown value one of TypeORM/driver's "cannot reach the database" errors? */
-function isDatabaseDown(err: unknown): boolean {
-  const code = (err as { code?: string })?.code ?? (err as { driverError?: { code?: string } })?.driverError?.code;
-  return ['ECONNREFUSED', 'PROTOCOL_CONNECTION_LOST', 'ETIMEDOUT', 'ECONNRESET', 'SQLITE_BUSY', 'ER_CON_COUNT_ERROR'].includes(code ?? '');
 }
 
 /**
  * One place that turns errors into responses: a readable page (or JSON for fetch calls) in the
  * person's language, never a stack trace, never the input that caused it.
  */
-export function errorHandler() {
+export function errorHandler(opts: { metrics: Metrics }) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
@@ -32,8 +29,13 @@ export function errorHandler() {
       else if (isDatabaseDown(raw)) err = new AppError('service_unavailable', { status: 503, expose: true });
       else if ((raw as { status?: number; expose?: boolean })?.expose && (raw as { status: number }).status < 500) err = new AppError('bad_request', { status: (raw as { status: number }).status });
       else err = new AppError('generic', { status: 500, expose: false });
-      if (err.status >= 500) logger.error({ err: { name: (raw as Error)?.name, code: (raw as { code?: string })?.code, message: err.code }, path: ctx.path, requestId: ctx.state.requestId }, 'request failed');
-      if (err instanceof TooManyRequests) ctx.set('retry-after', String(err.retryAfterSeconds));
+      if (err.status >= 500) logger.error({ err: { name: (raw as Error)?.name, code: (raw as { code?: string })?.code, message: err.code }, route: routeLabel(ctx) }, 'request failed');
+      opts.metrics.errors.inc({ source: 'pages', code: err.code });
+      if (err instanceof TooManyRequests) {
+        ctx.set('retry-after', String(err.retryAfterSeconds));
+        opts.metrics.rateLimited.inc({ route: routeLabel(ctx) });
+      }
+      if (err.status === 503) ctx.set('retry-after', '5');
       const t = ctx.state.t ?? translator(DEFAULT_LOCALE);
       ctx.state.t = t;
       ctx.state.locale ??= DEFAULT_LOCALE;

@@ -49,7 +49,7 @@ export function passkeyAmr(passkey: Pick<Passkey, 'backupEligible'>): string[] {
  * this browser's interaction cookie.
  */
 export function interactionRouter(deps: HttpDeps): Router {
-  const { provider, ds, config, keys, mailer, rp } = deps;
+  const { provider, ds, config, keys, mailer, rp, metrics } = deps;
   const router = new Router({ prefix: '/interaction/:uid' });
   // Per-IP limits are generous (offices and carriers share addresses); per-account failures are
   // throttled separately (passkeys/throttle.ts) and per-address mail is strict.
@@ -93,7 +93,9 @@ export function interactionRouter(deps: HttpDeps): Router {
 
   async function completeLogin(ctx: Context, d: Details, accountId: string, amr: string[], achieved: AchievedAssurance): Promise<void> {
     const clientId = String(d.params['client_id']);
-    await recordEvent({ db: ds.manager, accountId, type: 'signed_in', clientId, details: { method: amr.includes('otp') ? 'recovery_code' : 'passkey' } });
+    const method = amr.includes('otp') ? 'recovery_code' : 'passkey';
+    await recordEvent({ db: ds.manager, accountId, type: 'signed_in', clientId, details: { method } });
+    metrics.signIns.inc({ method, outcome: 'success' });
     await finishWith(ctx, {
       login: { accountId, amr, acr: chooseAcr(d.params['acr_values'] as string | undefined, achieved), remember: false, ts: clock.epoch() },
     });
@@ -232,6 +234,7 @@ export function interactionRouter(deps: HttpDeps): Router {
     const result = response ? await finishAuthentication({ db: ds.manager, rp, bindingId: d.uid, response }) : undefined;
     const strongEnough = result?.ok && result.accountId === accountId && passkeyAssurance(result.passkey).aal >= wantedAal(d);
     if (!result?.ok || !strongEnough) {
+      metrics.signIns.inc({ method: 'passkey', outcome: result && !result.ok && result.reason === 'locked' ? 'locked' : 'failure' });
       if (result && !result.ok && result.accountId) await recordEvent({ db: ds.manager, accountId: result.accountId, type: 'sign_in_failed', clientId: String(d.params['client_id']) });
       return renderAssurance(ctx, d, name, ctx.state.t(wantedAal(d) >= 3 ? 'stepup.aal3_failed' : 'login.failed'));
     }
@@ -270,6 +273,7 @@ export function interactionRouter(deps: HttpDeps): Router {
     if (!response) return renderLogin(ctx, d, name, { email, error: ctx.state.t('login.needs_passkey') }, 400);
     const result = await finishAuthentication({ db: ds.manager, rp, bindingId: d.uid, response });
     if (!result.ok) {
+      metrics.signIns.inc({ method: 'passkey', outcome: result.reason === 'locked' ? 'locked' : 'failure' });
       if (result.accountId) await recordEvent({ db: ds.manager, accountId: result.accountId, type: 'sign_in_failed', clientId: String(d.params['client_id']) });
       const key = result.reason === 'locked' ? 'login.locked' : 'login.failed';
       return renderLogin(ctx, d, name, { email, error: ctx.state.t(key) }, 400);
@@ -381,6 +385,7 @@ export function interactionRouter(deps: HttpDeps): Router {
     const code = field(ctx, 'code', 64);
     const result = email ? await redeemRecoveryCode({ db: ds.manager, pepper: keys.secrets.pepper, email, code }) : { ok: false as const, reason: 'invalid' as const };
     if (!result.ok) {
+      metrics.signIns.inc({ method: 'recovery_code', outcome: result.reason === 'locked' ? 'locked' : 'failure' });
       return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), langPath: p.recovery, actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error: ctx.state.t(result.reason === 'locked' ? 'recovery.locked' : 'recovery.failed') }, 400);
     }
     await provider.interactionResult(ctx.req, ctx.res, { recovery: { accountId: result.accountId } } as InteractionResults, { mergeWithLastSubmission: false });

@@ -1,0 +1,40 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics of one OneDoor app. Each app gets its own registry (tests run several apps
+ * in one process; nothing is registered globally). Every label has a bounded set of values:
+ * route patterns or provider endpoint names, never raw paths, ids or people's input.
+ */
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<'route' | 'method' | 'status_class'>;
+  httpDuration: Histogram<'route' | 'method'>;
+  signIns: Counter<'method' | 'outcome'>;
+  signUps: Counter;
+  proofing: Counter<'step' | 'outcome'>;
+  delegation: Counter<'type'>;
+  auditEvents: Counter<'type'>;
+  errors: Counter<'source' | 'code'>;
+  rateLimited: Counter<'route'>;
+}
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'onedoor_' });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({ name: 'onedoor_http_requests_total', help: 'HTTP requests answered, by route pattern or provider endpoint', labelNames: ['route', 'method', 'status_class'], registers }),
+    httpDuration: new Histogram({
+      name: 'onedoor_http_request_duration_seconds', help: 'Time to answer an HTTP request', labelNames: ['route', 'method'], registers,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
+    signIns: new Counter({ name: 'onedoor_sign_ins_total', help: 'Sign-in attempts on the sign-in pages, by method (passkey, recovery_code) and outcome (success, failure, locked)', labelNames: ['method', 'outcome'], registers }),
+    signUps: new Counter({ name: 'onedoor_sign_ups_total', help: 'Accounts created', registers }),
+    proofing: new Counter({ name: 'onedoor_proofing_events_total', help: 'Identity-proofing steps, by step and outcome', labelNames: ['step', 'outcome'], registers }),
+    delegation: new Counter({ name: 'onedoor_delegation_events_total', help: 'Delegation events, by type', labelNames: ['type'], registers }),
+    auditEvents: new Counter({ name: 'onedoor_audit_events_total', help: 'Audit events committed, by type', labelNames: ['type'], registers }),
+    errors: new Counter({ name: 'onedoor_errors_total', help: 'Error responses, by source (pages, oidc) and error code', labelNames: ['source', 'code'], registers }),
+    rateLimited: new Counter({ name: 'onedoor_rate_limited_total', help: 'Requests refused by a rate limit, by route pattern', labelNames: ['route'], registers }),
+  };
+}
