@@ -26,8 +26,16 @@ await instance.init({
 
 export type Translate = TFunction;
 
+const translators = new Map<Locale, Translate>();
+
+/** The translate function for a locale (one per locale, made once: every request asks). */
 export function translator(locale: Locale): Translate {
-  return instance.getFixedT(locale);
+  let t = translators.get(locale);
+  if (!t) {
+    t = instance.getFixedT(locale);
+    translators.set(locale, t);
+  }
+  return t;
 }
 
 export function isLocale(value: unknown): value is Locale {
