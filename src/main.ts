@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { purgeExpiredPayloads } from './oidc/createAdapter.js';
 import { maintainDelegationsAndSessions } from './oidc/endDelegation.js';
+import { deliverSecurityEvents } from './oidc/deliverSecurityEvents.js';
 import { delegationDeps } from './http/deps.js';
 import { loadOrCreateKeys } from './oidc/keys.js';
 import { logger } from './shared/logger.js';
@@ -35,6 +36,16 @@ async function main(): Promise<void> {
       .catch((err: Error) => logger.warn({ error: err.name }, 'delegation maintenance failed'));
   }, 60 * 1000);
   delegations.unref();
+  // Security Event Tokens waiting in the outbox go to agencies; a run still going is not doubled.
+  let pushing = false;
+  const securityEvents = setInterval(() => {
+    if (pushing) return;
+    pushing = true;
+    deliverSecurityEvents({ ds, provider: deps.provider, keys, config })
+      .catch((err: Error) => logger.warn({ error: err.name }, 'security event delivery failed'))
+      .finally(() => { pushing = false; });
+  }, 15 * 1000);
+  securityEvents.unref();
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -43,6 +54,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     clearInterval(purge);
     clearInterval(delegations);
+    clearInterval(securityEvents);
     server.close(() => {
       ds.destroy().finally(() => process.exit(0));
     });

@@ -271,7 +271,7 @@ export function interactionRouter(deps: HttpDeps): Router {
     const result = await finishAuthentication({ db: ds.manager, rp, bindingId: d.uid, response });
     if (!result.ok) {
       if (result.accountId) await recordEvent({ db: ds.manager, accountId: result.accountId, type: 'sign_in_failed', clientId: String(d.params['client_id']) });
-      const key = result.reason === 'locked' ? 'login.locked' : 'login.failed';
+      const key = result.reason === 'locked' ? 'login.locked' : result.reason === 'disabled' ? 'login.disabled' : 'login.failed';
       return renderLogin(ctx, d, name, { email, error: ctx.state.t(key) }, 400);
     }
     await completeLogin(ctx, d, result.accountId, passkeyAmr(result.passkey), passkeyAssurance(result.passkey));
@@ -381,7 +381,7 @@ export function interactionRouter(deps: HttpDeps): Router {
     const code = field(ctx, 'code', 64);
     const result = email ? await redeemRecoveryCode({ db: ds.manager, pepper: keys.secrets.pepper, email, code }) : { ok: false as const, reason: 'invalid' as const };
     if (!result.ok) {
-      return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), langPath: p.recovery, actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error: ctx.state.t(result.reason === 'locked' ? 'recovery.locked' : 'recovery.failed') }, 400);
+      return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), langPath: p.recovery, actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error: ctx.state.t(`recovery.${result.reason === 'locked' || result.reason === 'disabled' ? result.reason : 'failed'}`) }, 400);
     }
     await provider.interactionResult(ctx.req, ctx.res, { recovery: { accountId: result.accountId } } as InteractionResults, { mergeWithLastSubmission: false });
     ctx.status = 303;
