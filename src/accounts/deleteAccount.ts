@@ -30,7 +30,7 @@ export async function deleteAccount(opts: { db: EntityManager; accountId: string
   const notified = await opts.db.transaction(async (db) => {
     await db.getRepository(Account).createQueryBuilder().update().set({ status: 'disabled', disabledAt: clock.now() })
       .where('id = :id AND status = :s', { id: accountId, s: 'active' }).execute();
-    const told = await db.getRepository(SecurityEventDelivery).find({ where: { accountId, eventType: SECURITY_EVENT_TYPES.account_disabled }, select: { clientId: true } });
+    const told = await db.getRepository(SecurityEventDelivery).find({ where: { accountId, eventType: SECURITY_EVENT_TYPES.account_disabled }, select: { id: true, clientId: true } });
     const clientIds = [...await connectedClientIds({ db, accountId }), ...told.map((t) => t.clientId)];
     return clientIds.length ? queueSecurityEvent({ db, accountId, event: 'account_purged', clientIds }) : [];
   });

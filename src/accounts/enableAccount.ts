@@ -17,7 +17,7 @@ export async function enableAccount(opts: { db: EntityManager; accountId: string
   if (!res.affected) return { ok: false, reason: 'not_disabled' };
   await recordEvent({ db: opts.db, accountId: opts.accountId, type: 'account_enabled' });
   const told = await opts.db.getRepository(SecurityEventDelivery).find({
-    where: { accountId: opts.accountId, eventType: SECURITY_EVENT_TYPES.account_disabled }, select: { clientId: true },
+    where: { accountId: opts.accountId, eventType: SECURITY_EVENT_TYPES.account_disabled }, select: { id: true, clientId: true },
   });
   const notified = told.length ? await queueSecurityEvent({ db: opts.db, accountId: opts.accountId, event: 'account_enabled', clientIds: told.map((t) => t.clientId) }) : [];
   return { ok: true, notified };

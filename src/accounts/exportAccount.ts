@@ -30,7 +30,7 @@ export async function exportAccount(opts: { db: EntityManager; kek: Kek; account
   const { db, accountId } = opts;
   const account = await db.getRepository(Account).findOneByOrFail({ id: accountId });
   const passkeys = await db.getRepository(Passkey).find({ where: { accountId }, order: { createdAt: 'ASC' } });
-  const codes = await db.getRepository(RecoveryCode).find({ where: { accountId }, select: { usedAt: true } });
+  const codes = await db.getRepository(RecoveryCode).find({ where: { accountId }, select: { id: true, usedAt: true } });
   const history = await db.getRepository(AuditEvent).find({ where: { accountId }, order: { at: 'ASC' } });
   const events = await db.getRepository(SecurityEventDelivery).find({ where: { accountId }, order: { createdAt: 'ASC' } });
   const delegations = await listDelegations({ db, accountId });

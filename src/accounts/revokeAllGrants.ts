@@ -11,7 +11,7 @@ import { OidcPayload } from '../../entities/index.js';
  */
 export async function revokeAllGrants(opts: { db: EntityManager; accountId: string }): Promise<number> {
   const repo = opts.db.getRepository(OidcPayload);
-  const grants = await repo.find({ where: { model: 'Grant', accountId: opts.accountId }, select: { id: true } });
+  const grants = await repo.find({ where: { model: 'Grant', accountId: opts.accountId }, select: { model: true, id: true } });
   const ids = grants.map((g) => g.id);
   for (let i = 0; i < ids.length; i += 200) await repo.delete({ grantId: In(ids.slice(i, i + 200)) });
   await repo.delete({ model: In(['Grant', 'AccessToken', 'RefreshToken', 'AuthorizationCode', 'ClientCredentials', 'DeviceCode', 'BackchannelAuthenticationRequest']), accountId: opts.accountId });
