@@ -96,6 +96,13 @@ const COMMANDS: Record<string, CommandSpec> = {
     flags: ['yes'],
     run: async ({ config, args, flags }) => (await import('./deleteAccount.js')).deleteAccount({ config, account: args[0]!, yes: flags.yes }),
   },
+  'security-events list': {
+    usage: 'security-events list [--json]',
+    summary: 'security events waiting for a retry or given up on',
+    args: 0,
+    flags: ['json'],
+    run: async ({ config, flags }) => (await import('./listSecurityEvents.js')).listSecurityEvents({ config, json: flags.json }),
+  },
   migrate: {
     usage: 'migrate',
     summary: 'run pending database migrations on DATABASE_URL',

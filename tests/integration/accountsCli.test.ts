@@ -118,6 +118,11 @@ describe('onedoor accounts disable / enable', () => {
     const deliveries = await server.ds.getRepository(SecurityEventDelivery).findBy({ accountId: p.account.id });
     expect(deliveries.map((d) => [d.clientId, d.eventType, d.status])).toEqual([['benefits', 'https://schemas.openid.net/secevent/risc/event-type/account-disabled', 'pending']]);
 
+    const listed = await runCli(server, ['security-events', 'list', '--json']);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ id: deliveries[0]!.id, client_id: 'benefits', status: 'pending', attempts: 0 }));
+    expect(listed.stdout).not.toContain(p.account.id);
+
     const again = await runCli(server, ['accounts', 'disable', p.account.id]);
     expect(again.stdout).toBe(`account ${p.account.id} was already disabled; ended 0 session(s), 0 agency connection(s), 0 delegation(s)\n`);
   });
