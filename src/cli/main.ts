@@ -115,14 +115,14 @@ const COMMANDS: Record<string, CommandSpec> = {
 const USAGE = `Usage: onedoor <command> [options]
 
 Commands:
-${Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(36)}${c.summary}`).join('\n')}
+${Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(40)}${c.summary}`).join('\n')}
 
 Options:
-  -h, --help                          show this help
-  --debug                             print the stack trace of an unexpected error
+  -h, --help                              show this help
+  --debug                                 print the stack trace of an unexpected error
 
 Environment: DATABASE_URL (sqlite:data/onedoor.sqlite), KEYS_DIR (keys), ISSUER.
-The clients and accounts commands need an up-to-date schema: run \`onedoor migrate\` first.
+Commands that read or write data need an up-to-date schema: run \`onedoor migrate\` first.
 ACCOUNT is an email address or an account id (UUID).
 Exit status: 0 done, 1 failed, 2 wrong usage.
 `;
