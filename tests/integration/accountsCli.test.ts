@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { jest } from '@jest/globals';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +22,10 @@ import { verifyIdentity } from '../support/proofingFlow.js';
 import { runCli } from '../support/runCli.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { latestMail, startTestServer, type TestServer } from '../support/testServer.js';
+
+// Each test runs the real command several times (a process and a TypeScript load each): on a
+// busy machine that takes longer than the default limit, which is about hanging, not speed.
+jest.setTimeout(180_000);
 
 let server: TestServer;
 let agency: TestAgency;
