@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { Account, AuditEvent, Passkey, RecoveryCode, SecurityEventDelivery } from '../../entities/index.js';
+import { Account, AuditEvent, DelegationEvent, Passkey, RecoveryCode, SecurityEventDelivery } from '../../entities/index.js';
 import { listDelegations, type DelegationView } from '../delegation/manageDelegations.js';
 import { readProofingRecords } from '../proofing/readProofingRecords.js';
 import type { Kek } from '../proofing/vault.js';
@@ -10,13 +10,15 @@ export const EXPORT_FORMAT = 'onedoor-account-export/1';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-function delegation(v: DelegationView, side: 'given' | 'held') {
+async function delegation(db: EntityManager, v: DelegationView, side: 'given' | 'held') {
   const d = v.delegation;
+  // The whole history, not the page's most recent 50 entries.
+  const events = await db.getRepository(DelegationEvent).find({ where: { delegationId: d.id }, order: { at: 'ASC' } });
   return {
     id: d.id, [side === 'given' ? 'helper' : 'principal']: side === 'given' ? v.helperEmail : v.principalEmail,
     status: d.status, active_now: v.active, initiated_by: d.initiatedBy, agencies: v.clientIds, scopes: v.scopes,
     starts_at: iso(d.startsAt), ends_at: iso(d.endsAt), first_used_at: iso(d.firstUsedAt), created_at: iso(d.createdAt),
-    history: v.events.map((e) => ({ type: e.type, at: iso(e.at), by: e.actorId === null ? 'onedoor' : e.actorId === d.principalId ? 'principal' : 'helper', agency: e.clientId, details: JSON.parse(e.details) as unknown })),
+    history: events.map((e) => ({ type: e.type, at: iso(e.at), by: e.actorId === null ? 'onedoor' : e.actorId === d.principalId ? 'principal' : 'helper', agency: e.clientId, details: JSON.parse(e.details) as unknown })),
   };
 }
 
@@ -50,7 +52,10 @@ export async function exportAccount(opts: { db: EntityManager; kek: Kek; account
     recovery_codes: { unused: codes.filter((c) => !c.usedAt).length, used: codes.filter((c) => c.usedAt).length },
     connected_agencies: (await listConnectedAgencies({ db, accountId })).map((a) => ({ client_id: a.clientId, name: a.clientName, scopes: a.scopes })),
     history: history.map((h) => ({ type: h.type, at: iso(h.at), agency: h.clientId, details: JSON.parse(h.details) as unknown })),
-    delegations: { given: delegations.given.map((v) => delegation(v, 'given')), held: delegations.held.map((v) => delegation(v, 'held')) },
+    delegations: {
+      given: await Promise.all(delegations.given.map((v) => delegation(db, v, 'given'))),
+      held: await Promise.all(delegations.held.map((v) => delegation(db, v, 'held'))),
+    },
     verified_identity: proofing.verifiedProfile && {
       status: proofing.verifiedProfile.status, ial: proofing.verifiedProfile.ial, verified_at: iso(proofing.verifiedProfile.verifiedAt),
       facial_match: proofing.verifiedProfile.facialMatch, identity: proofing.verifiedProfile.identity,

@@ -201,6 +201,11 @@ describe('onedoor accounts delete', () => {
     expect(accepted.ok).toBe(true);
     const delegationId = accepted.ok ? accepted.delegation.id : '';
 
+    // Before it goes, the export shows the delegation with its history.
+    const exported = JSON.parse((await runCli(server, ['accounts', 'export', p.account.id])).stdout);
+    expect(exported.delegations.given).toEqual([expect.objectContaining({ id: delegationId, helper: helper.email, status: 'active', scopes: ['openid'] })]);
+    expect(exported.delegations.given[0].history.map((e: { type: string; by: string }) => [e.type, e.by])).toEqual([['invited', 'principal'], ['accepted', 'helper']]);
+
     expect(await runCli(server, ['accounts', 'delete', p.email])).toMatchObject({ code: 1, stderr: 'onedoor: deleting an account cannot be undone: add --yes to confirm\n' });
     expect(await server.ds.getRepository(Account).existsBy({ id: p.account.id })).toBe(true);
 
