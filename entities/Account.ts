@@ -14,6 +14,10 @@ export class Account {
   @Column({ type: 'varchar', length: 16, default: 'active' })
   status!: 'active' | 'disabled';
 
+  /** When an operator disabled the account (`onedoor accounts disable`); null while active. */
+  @Column({ type: 'datetime', precision: 3, name: 'disabled_at', nullable: true })
+  disabledAt!: Date | null;
+
   @Column({ type: 'datetime', precision: 3, name: 'email_confirmed_at' })
   emailConfirmedAt!: Date;
 

@@ -10,8 +10,9 @@ import { Passkey } from './Passkey.js';
 import { ProofingSession } from './ProofingSession.js';
 import { VerifiedProfile } from './VerifiedProfile.js';
 import { RecoveryCode } from './RecoveryCode.js';
+import { SecurityEventDelivery } from './SecurityEventDelivery.js';
 import { WebAuthnChallenge } from './WebAuthnChallenge.js';
 
-export { Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingSession, RecoveryCode, VerifiedProfile, WebAuthnChallenge };
+export { Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge };
 
-export const entities = [Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingSession, RecoveryCode, VerifiedProfile, WebAuthnChallenge];
+export const entities = [Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge];

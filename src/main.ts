@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { purgeExpiredPayloads } from './oidc/createAdapter.js';
 import { maintainDelegationsAndSessions } from './oidc/endDelegation.js';
+import { deliverSecurityEvents } from './oidc/deliverSecurityEvents.js';
 import { delegationDeps } from './http/deps.js';
 import { loadOrCreateKeys } from './oidc/keys.js';
 import { logger } from './shared/logger.js';
@@ -41,6 +42,16 @@ async function main(): Promise<void> {
       .catch((err: Error) => logger.warn({ error: err.name }, 'delegation maintenance failed'));
   }, 60 * 1000);
   delegations.unref();
+  // Security Event Tokens waiting in the outbox go to agencies; a run still going is not doubled.
+  let pushing = false;
+  const securityEvents = setInterval(() => {
+    if (pushing) return;
+    pushing = true;
+    deliverSecurityEvents({ ds, provider: deps.provider, keys, config })
+      .catch((err: Error) => logger.warn({ error: err.name }, 'security event delivery failed'))
+      .finally(() => { pushing = false; });
+  }, 15 * 1000);
+  securityEvents.unref();
 
   // SIGTERM: /readyz answers 503 at once (the load balancer stops sending), requests are
   // still served for DRAIN_SECONDS, then the listener closes, in-flight requests finish, the
@@ -51,6 +62,7 @@ async function main(): Promise<void> {
     logger.info({ signal, drainSeconds: config.drainSeconds }, 'shutting down');
     clearInterval(purge);
     clearInterval(delegations);
+    clearInterval(securityEvents);
     setTimeout(() => {
       logger.info('no longer accepting connections; finishing requests in flight');
       server.close(() => {

@@ -16,7 +16,7 @@ export async function createAccount(opts: { db: EntityManager; pepper: string; e
   if (await accounts.existsBy({ email: opts.email })) return { ok: false, reason: 'email_taken' };
   const now = clock.now();
   const account = accounts.create({
-    id: opts.passkey.accountId, email: opts.email, status: 'active', emailConfirmedAt: now,
+    id: opts.passkey.accountId, email: opts.email, status: 'active', disabledAt: null, emailConfirmedAt: now,
     failedAttempts: 0, lockedUntil: null, locale: opts.locale, createdAt: now,
   });
   await accounts.insert(account);

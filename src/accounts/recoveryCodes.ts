@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
+import { IsNull, type EntityManager } from 'typeorm';
 import { Account, RecoveryCode } from '../../entities/index.js';
 import { recordEvent } from '../audit/recordEvent.js';
 import { isLocked, noteFailedAttempt } from '../passkeys/throttle.js';
@@ -31,15 +31,20 @@ export async function countUnusedRecoveryCodes(opts: { db: EntityManager; accoun
     .where('r.account_id = :a AND r.used_at IS NULL', { a: opts.accountId }).getCount();
 }
 
-export type RedeemRecoveryCodeResult = { ok: true; accountId: string } | { ok: false; reason: 'invalid' | 'locked' };
+export type RedeemRecoveryCodeResult = { ok: true; accountId: string } | { ok: false; reason: 'invalid' | 'locked' | 'disabled' };
 
 /**
  * Signs in with an email and one recovery code. The code is spent by the update that marks
- * it used (exactly one of concurrent tries wins). Unknown address and wrong code answer alike.
+ * it used (exactly one of concurrent tries wins). Unknown address and wrong code answer alike;
+ * only a right code for a disabled account learns that it is disabled (and is not spent).
  */
 export async function redeemRecoveryCode(opts: { db: EntityManager; pepper: string; email: string; code: string }): Promise<RedeemRecoveryCodeResult> {
   const account = await opts.db.getRepository(Account).findOneBy({ email: opts.email });
   const normalized = normalizeReadableCode(opts.code);
+  if (account?.status === 'disabled' && normalized.length === 12) {
+    const right = await opts.db.getRepository(RecoveryCode).existsBy({ accountId: account.id, codeHash: hashRecoveryCode(opts.pepper, account.id, normalized), usedAt: IsNull() });
+    return { ok: false, reason: right ? 'disabled' : 'invalid' };
+  }
   if (!account || account.status !== 'active' || normalized.length !== 12) {
     if (account && account.status === 'active') await noteFailedAttempt({ db: opts.db, accountId: account.id });
     return { ok: false, reason: 'invalid' };

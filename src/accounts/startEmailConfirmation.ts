@@ -16,8 +16,9 @@ export function hashEmailCode(pepper: string, confirmationId: string, code: stri
 
 /**
  * Starts a sign-up for `email` within one flow (`bindingId`). Sends a one-time code; if the
- * address already has an account, sends a "you already have an account" note instead, so
- * the page and timing are the same either way (no account enumeration).
+ * address already has an account, sends a "you already have an account" note instead (or,
+ * for a disabled account, a note saying so), so the page and timing are the same either way
+ * (no account enumeration).
  */
 export async function startEmailConfirmation(opts: {
   db: EntityManager;
@@ -32,10 +33,12 @@ export async function startEmailConfirmation(opts: {
   const repo = opts.db.getRepository(EmailConfirmation);
   await repo.delete({ bindingId: opts.bindingId });
   if (existing) {
+    // Only the address's owner learns whether the account is disabled; the page is the same.
+    const mail = existing.status === 'disabled' ? 'mail.disabled_account' : 'mail.existing_account';
     await opts.mailer.send({
       to: opts.email,
-      subject: opts.t('mail.existing_account.subject'),
-      text: opts.t('mail.existing_account.body', { url: opts.signInUrl }),
+      subject: opts.t(`${mail}.subject`),
+      text: opts.t(`${mail}.body`, { url: opts.signInUrl }),
     });
     // A confirmation no code can match keeps the next step identical for both cases.
     await repo.insert({

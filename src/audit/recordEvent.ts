@@ -13,6 +13,7 @@ export const AUDIT_EVENT_TYPES = [
   'verified_profile_deactivated', 'verified_profile_reactivated',
   'delegation_invited', 'delegation_requested', 'delegation_accepted', 'delegation_declined', 'delegation_approved',
   'delegation_revoked', 'delegation_expired', 'delegation_used',
+  'account_disabled', 'account_enabled', 'account_deleted',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

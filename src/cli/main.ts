@@ -11,7 +11,7 @@ import { CliError, UsageError } from './CliError.js';
 interface Run {
   config: Config;
   args: string[];
-  flags: { json: boolean; replace: boolean };
+  flags: { json: boolean; replace: boolean; yes: boolean; out: string | undefined };
   notice: (message: string) => void;
 }
 
@@ -19,7 +19,7 @@ interface CommandSpec {
   usage: string;
   summary: string;
   args: number;
-  flags: Array<'json' | 'replace'>;
+  flags: Array<'json' | 'replace' | 'yes' | 'out'>;
   run(r: Run): Promise<string>;
 }
 
@@ -68,6 +68,41 @@ const COMMANDS: Record<string, CommandSpec> = {
     flags: [],
     run: async ({ config, args }) => (await import('./removeKey.js')).removeKey({ config, kid: args[0]! }),
   },
+  'accounts disable': {
+    usage: 'accounts disable ACCOUNT',
+    summary: 'stop an account signing in; end its sessions, tokens, delegations',
+    args: 1,
+    flags: [],
+    run: async ({ config, args }) => (await import('./disableAccount.js')).disableAccount({ config, account: args[0]! }),
+  },
+  'accounts enable': {
+    usage: 'accounts enable ACCOUNT',
+    summary: 'let a disabled account sign in again',
+    args: 1,
+    flags: [],
+    run: async ({ config, args }) => (await import('./enableAccount.js')).enableAccount({ config, account: args[0]! }),
+  },
+  'accounts export': {
+    usage: 'accounts export ACCOUNT [--out FILE]',
+    summary: "a person's data as JSON (stdout, or a new 0600 file)",
+    args: 1,
+    flags: ['out'],
+    run: async ({ config, args, flags, notice }) => (await import('./exportAccount.js')).exportAccount({ config, account: args[0]!, out: flags.out, notice }),
+  },
+  'accounts delete': {
+    usage: 'accounts delete ACCOUNT --yes',
+    summary: 'delete an account and all its data',
+    args: 1,
+    flags: ['yes'],
+    run: async ({ config, args, flags }) => (await import('./deleteAccount.js')).deleteAccount({ config, account: args[0]!, yes: flags.yes }),
+  },
+  'security-events list': {
+    usage: 'security-events list [--json]',
+    summary: 'security events waiting for a retry or given up on',
+    args: 0,
+    flags: ['json'],
+    run: async ({ config, flags }) => (await import('./listSecurityEvents.js')).listSecurityEvents({ config, json: flags.json }),
+  },
   migrate: {
     usage: 'migrate',
     summary: 'run pending database migrations on DATABASE_URL',
@@ -80,14 +115,15 @@ const COMMANDS: Record<string, CommandSpec> = {
 const USAGE = `Usage: onedoor <command> [options]
 
 Commands:
-${Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(36)}${c.summary}`).join('\n')}
+${Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(40)}${c.summary}`).join('\n')}
 
 Options:
-  -h, --help                          show this help
-  --debug                             print the stack trace of an unexpected error
+  -h, --help                              show this help
+  --debug                                 print the stack trace of an unexpected error
 
 Environment: DATABASE_URL (sqlite:data/onedoor.sqlite), KEYS_DIR (keys), ISSUER.
-The clients commands need an up-to-date schema: run \`onedoor migrate\` first.
+Commands that read or write data need an up-to-date schema: run \`onedoor migrate\` first.
+ACCOUNT is an email address or an account id (UUID).
 Exit status: 0 done, 1 failed, 2 wrong usage.
 `;
 
@@ -114,16 +150,26 @@ async function main(argv: string[], io: MainIo): Promise<number> {
     try {
       // Key ids and client ids may start with "-": only the known flags are options, everything
       // else (except a lone "--") is a positional argument.
-      const known = new Set(['--help', '-h', '--json', '--replace', '--debug']);
-      const flags = argv.filter((a) => known.has(a));
-      const rest = argv.filter((a) => !known.has(a) && a !== '--');
+      const known = new Set(['--help', '-h', '--json', '--replace', '--yes', '--debug']);
+      const flags: string[] = [];
+      const rest: string[] = [];
+      for (let i = 0; i < argv.length; i += 1) {
+        const a = argv[i]!;
+        if (known.has(a)) flags.push(a);
+        else if (a === '--out') {
+          // An option with a value: the next argument is the value, whatever it looks like.
+          if (i + 1 >= argv.length) throw new Error("Option '--out' needs a value");
+          flags.push(`--out=${argv[i += 1]!}`);
+        } else if (a.startsWith('--out=')) flags.push(a);
+        else if (a !== '--') rest.push(a);
+      }
       const unknownFlag = rest.find((a) => /^--[a-z]/.test(a));
       if (unknownFlag) throw new Error(`Unknown option '${unknownFlag}'`);
       parsed = parseArgs({
         args: [...flags, '--', ...rest],
         allowPositionals: true,
         strict: true,
-        options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, replace: { type: 'boolean' }, debug: { type: 'boolean' } },
+        options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, replace: { type: 'boolean' }, yes: { type: 'boolean' }, out: { type: 'string' }, debug: { type: 'boolean' } },
       });
     } catch (err) {
       const message = (err as Error).message;
@@ -145,15 +191,16 @@ async function main(argv: string[], io: MainIo): Promise<number> {
     if (!spec) throw new UsageError(`unknown command "${name}"`);
     const args = positionals.slice(name.split(' ').length);
     if (args.length !== spec.args) throw new UsageError(`usage: onedoor ${spec.usage}`);
-    for (const flag of ['json', 'replace'] as const) {
-      if (values[flag] && !spec.flags.includes(flag)) throw new UsageError(`--${flag} does not apply to "${name}"`);
+    for (const flag of ['json', 'replace', 'yes', 'out'] as const) {
+      if (values[flag] !== undefined && values[flag] !== false && !spec.flags.includes(flag)) throw new UsageError(`--${flag} does not apply to "${name}"`);
     }
+    if (values.out === '') throw new UsageError('--out needs a file name');
 
     const config = loadConfig();
     const output = await withoutRuntimeWarning(() => spec.run({
       config,
       args,
-      flags: { json: values.json ?? false, replace: values.replace ?? false },
+      flags: { json: values.json ?? false, replace: values.replace ?? false, yes: values.yes ?? false, out: values.out },
       notice: (m) => io.stderr(`onedoor: ${m}\n`),
     }));
     if (output) io.stdout(`${output}\n`);

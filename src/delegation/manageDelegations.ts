@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, type EntityManager } from 'typeorm';
 import { Account, DelegatedGrant, Delegation, DelegationEvent, OidcPayload } from '../../entities/index.js';
+import { queueSecurityEvent } from '../audit/queueSecurityEvent.js';
 import { recordEvent } from '../audit/recordEvent.js';
 import { clock } from '../shared/clock.js';
 import type { Translate } from '../shared/i18n.js';
@@ -169,6 +170,10 @@ export async function revokeDelegation(deps: DelegationDeps, opts: { actorId: st
     .where('id = :id AND status IN (:...open)', { id: d.id, open: ['invited', 'requested', 'active'] }).execute();
   d.status = status;
   const grants = await deps.db.getRepository(DelegatedGrant).findBy({ delegationId: d.id });
+  // Agencies where the delegation was used hold delegated sessions naming the principal: they hear of its end.
+  if (d.principalId && grants.length) {
+    await queueSecurityEvent({ db: deps.db, accountId: d.principalId, event: 'delegation_revoked', clientIds: grants.map((g) => g.clientId), details: { delegation_id: d.id, reason: status } });
+  }
   const payloads = deps.db.getRepository(OidcPayload);
   for (const g of grants) {
     await payloads.delete({ grantId: g.grantId });

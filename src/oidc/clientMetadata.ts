@@ -11,6 +11,13 @@ export function validateOneDoorMetadata(key: string, value: unknown, metadata: R
       if (value === undefined) { metadata[key] = 1; return; }
       if (value !== 1 && value !== 2) throw new errors.InvalidClientMetadata('max_ial must be 1 or 2');
       return;
+    case 'security_event_endpoint': {
+      if (value === undefined) return;
+      let url: URL | undefined;
+      try { url = typeof value === 'string' ? new URL(value) : undefined; } catch { url = undefined; }
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.hash) throw new errors.InvalidClientMetadata('security_event_endpoint must be an absolute https URL');
+      return;
+    }
     default:
   }
 }

@@ -175,7 +175,7 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
       },
     },
     extraClientMetadata: {
-      properties: ['delegation_enabled', 'max_ial'],
+      properties: ['delegation_enabled', 'max_ial', 'security_event_endpoint'],
       validator: (_ctx, key, value, metadata) => validateOneDoorMetadata(key, value, metadata as Record<string, unknown>),
     },
     interactions: {

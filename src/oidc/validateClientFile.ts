@@ -99,6 +99,8 @@ const ClientFileSchema = z.strictObject({
   id_token_signed_response_alg: z.enum(['RS256', 'ES256'], { error: 'must be RS256 or ES256' }).optional(),
   scope: str().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope names').optional(),
   contacts: z.array(z.email({ error: 'must be an email address' }), { error: 'must be an array of email addresses' }).optional(),
+  // OneDoor extension: where to push Security Event Tokens (RFC 8417, RFC 8935) about people connected to this agency.
+  security_event_endpoint: webUrl({ httpOnLocalhost: true }).optional(),
   delegation_enabled: z.boolean({ error: 'must be true or false' }).default(false),
   max_ial: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(1),
 }, { error: 'must be a JSON object' }).superRefine((m, ctx) => {
@@ -166,7 +168,8 @@ function formatIssues(issues: ReadonlyArray<z.core.$ZodIssue>): string {
   return lines.length > 3 ? `${shown}; and ${lines.length - 3} more` : shown;
 }
 
-const stubPages: ProviderPages = {
+/** For a provider built outside the app (client-file checks, operator commands): it never renders a page. */
+export const headlessPages: ProviderPages = {
   async renderError() {},
   async logoutSource() {},
   async postLogoutSuccessSource() {},
@@ -177,8 +180,12 @@ export async function validateClientFile({ input, config, ds, keys }: ValidateCl
   const parsed = ClientFileSchema.safeParse(input);
   if (!parsed.success) return { ok: false, error: formatIssues(parsed.error.issues) };
   const metadata = parsed.data;
+  // Events carry subjects: plain http only where every outgoing call may use it (OneDoor itself on localhost).
+  if (metadata.security_event_endpoint?.startsWith('http:') && !config.insecureTransport) {
+    return { ok: false, error: 'security_event_endpoint: must be an absolute https URL' };
+  }
 
-  const provider = createProvider({ config, ds, keys, pages: stubPages });
+  const provider = createProvider({ config, ds, keys, pages: headlessPages });
   try {
     // Validates a copy, as the adapter will hand it over (parsed JSON): oidc-provider's schema
     // assigns defaults onto what it is given.

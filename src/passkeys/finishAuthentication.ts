@@ -33,7 +33,6 @@ export async function finishAuthentication(opts: {
   }
   const account = await opts.db.getRepository(Account).findOneBy({ id: passkey.accountId });
   if (!account) return { ok: false, reason: 'unknown_credential' };
-  if (account.status !== 'active') return { ok: false, reason: 'disabled', accountId: account.id };
   if (isLocked(account)) return { ok: false, reason: 'locked', accountId: account.id };
 
   let info;
@@ -57,6 +56,8 @@ export async function finishAuthentication(opts: {
     await noteFailedAttempt({ db: opts.db, accountId: account.id });
     return { ok: false, reason: 'not_verified', accountId: account.id };
   }
+  // Only someone holding the passkey learns that its account is disabled.
+  if (account.status !== 'active') return { ok: false, reason: 'disabled', accountId: account.id };
   // Guard the counter in the update too, so two racing assertions cannot both move it.
   const res = await passkeys.createQueryBuilder().update()
     .set({ signCount: info.newCounter, backedUp: info.credentialBackedUp, lastUsedAt: clock.now() })

@@ -21,7 +21,9 @@ export interface VerifiedIdentity {
   verification: { time: string; possession: 'phone' | 'letter'; facialMatch: boolean };
 }
 
-const aad = (accountId: string) => `verified-profile:${accountId}`;
+/** Additional authenticated data binding a sealed profile to its account. */
+export const profileAad = (accountId: string) => `verified-profile:${accountId}`;
+const aad = profileAad;
 
 export type CompleteProofingResult = { ok: true; personalKey: string } | { ok: false; reason: 'incomplete' };
 

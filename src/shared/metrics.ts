@@ -29,7 +29,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'onedoor_http_request_duration_seconds', help: 'Time to answer an HTTP request', labelNames: ['route', 'method'], registers,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     }),
-    signIns: new Counter({ name: 'onedoor_sign_ins_total', help: 'Sign-in attempts on the sign-in pages, by method (passkey, recovery_code) and outcome (success, failure, locked)', labelNames: ['method', 'outcome'], registers }),
+    signIns: new Counter({ name: 'onedoor_sign_ins_total', help: 'Sign-in attempts on the sign-in pages, by method (passkey, recovery_code) and outcome (success, failure, locked, disabled)', labelNames: ['method', 'outcome'], registers }),
     signUps: new Counter({ name: 'onedoor_sign_ups_total', help: 'Accounts created', registers }),
     proofing: new Counter({ name: 'onedoor_proofing_events_total', help: 'Identity-proofing steps, by step and outcome', labelNames: ['step', 'outcome'], registers }),
     delegation: new Counter({ name: 'onedoor_delegation_events_total', help: 'Delegation events, by type', labelNames: ['type'], registers }),

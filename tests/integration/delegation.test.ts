@@ -8,7 +8,7 @@ import { finishAtAgency, interactionUid, invitationCodeFrom, signUp } from '../s
 import { verifyIdentity } from '../support/proofingFlow.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { latestMail, startTestServer, type TestServer } from '../support/testServer.js';
-import { Account, Delegation, DelegationEvent } from '../../entities/index.js';
+import { Account, Delegation, DelegationEvent, SecurityEventDelivery } from '../../entities/index.js';
 import { answerInvitation, inviteHelper } from '../../src/delegation/manageDelegations.js';
 import { createProvider } from '../../src/oidc/createProvider.js';
 import { endDelegation, maintainDelegationsAndSessions } from '../../src/oidc/endDelegation.js';
@@ -38,7 +38,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => rp.listen(0, '127.0.0.1', r));
   const port = (rp.address() as { port: number }).port;
   const grants = ['authorization_code', 'refresh_token', EXCHANGE];
-  agencyD = await registerAgency(server, { clientId: 'dmv', extra: { delegation_enabled: true, max_ial: 2, grant_types: grants, backchannel_logout_uri: `http://127.0.0.1:${port}/logout`, backchannel_logout_session_required: true } });
+  agencyD = await registerAgency(server, { clientId: 'dmv', extra: { delegation_enabled: true, max_ial: 2, grant_types: grants, backchannel_logout_uri: `http://127.0.0.1:${port}/logout`, backchannel_logout_session_required: true, security_event_endpoint: `http://127.0.0.1:${port}/events` } });
   agencyE = await registerAgency(server, { clientId: 'health', extra: { delegation_enabled: true, max_ial: 2, grant_types: grants } });
   plain = await registerAgency(server, { clientId: 'library', extra: { delegation_enabled: false } });
   await registerAgency(server, { clientId: 'dmv-api', extra: { delegation_enabled: false } });
@@ -230,6 +230,9 @@ describe('token exchange', () => {
     const { payload } = await jwtVerify(logouts[0]!, createRemoteJWKSet(new URL(`${server.url}/jwks`)), { issuer: server.url, audience: 'dmv' });
     expect(payload.sub).toBe(principal.sub);
     expect((await server.ds.getRepository(Delegation).findOneByOrFail({ id: d.id })).status).toBe('revoked');
+    // The agency opted in to security events: a delegation-revoked event about the principal waits for it.
+    const events = await server.ds.getRepository(SecurityEventDelivery).findBy({ accountId: principal.account.id, eventType: 'urn:onedoor:secevent:delegation-revoked' });
+    expect(events.map((e) => [e.clientId, JSON.parse(e.details)])).toEqual([['dmv', { delegation_id: d.id, reason: 'revoked' }]]);
   });
 
   test('when the clock passes the end date, then the delegation expires: userinfo 401, exchange invalid_grant, and housekeeping logs the agency out', async () => {

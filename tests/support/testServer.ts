@@ -10,6 +10,7 @@ import { loadOrCreateKeys, type KeyMaterial } from '../../src/oidc/keys.js';
 import { OidcClient } from '../../entities/index.js';
 import { createDataSource } from '../../ormconfig.js';
 import type { DataSource } from 'typeorm';
+import type Provider from 'oidc-provider';
 import { createTestDb, type TestDb } from './db.js';
 
 /**
@@ -24,6 +25,8 @@ export interface TestServer {
   db: TestDb;
   ds: DataSource;
   outboxDir: string;
+  /** The provider of the app currently serving (a new one after `restart()`). */
+  provider: Provider;
   addClient(metadata: Record<string, unknown>): Promise<void>;
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -52,12 +55,14 @@ export async function startTestServer(opts: { env?: Record<string, string>; data
     OUTBOX_DIR: outboxDir, LOG_LEVEL: 'silent', RATE_LIMIT_MULTIPLIER: '100', ...opts.env,
   });
   config.database = appDb;
-  let handler = createApp({ config, ds, keys }).app.callback();
+  let built = createApp({ config, ds, keys });
+  let handler = built.app.callback();
   server.on('request', (req, res) => handler(req, res));
 
   const t: TestServer = {
     url: config.issuer, config, keys, db, outboxDir,
     get ds() { return ds; },
+    get provider() { return built.deps.provider; },
     async addClient(metadata) {
       const now = new Date();
       await ds.getRepository(OidcClient).save({ clientId: String(metadata['client_id'] ?? randomUUID()), metadata: JSON.stringify(metadata), createdAt: now, updatedAt: now });
@@ -67,7 +72,8 @@ export async function startTestServer(opts: { env?: Record<string, string>; data
       else await db.ds.destroy();
       ds = createDataSource(appDb);
       await ds.initialize();
-      handler = createApp({ config, ds, keys }).app.callback();
+      built = createApp({ config, ds, keys });
+      handler = built.app.callback();
     },
     async close() {
       server.closeAllConnections();

@@ -273,9 +273,9 @@ export function interactionRouter(deps: HttpDeps): Router {
     if (!response) return renderLogin(ctx, d, name, { email, error: ctx.state.t('login.needs_passkey') }, 400);
     const result = await finishAuthentication({ db: ds.manager, rp, bindingId: d.uid, response });
     if (!result.ok) {
-      metrics.signIns.inc({ method: 'passkey', outcome: result.reason === 'locked' ? 'locked' : 'failure' });
+      metrics.signIns.inc({ method: 'passkey', outcome: result.reason === 'locked' ? 'locked' : result.reason === 'disabled' ? 'disabled' : 'failure' });
       if (result.accountId) await recordEvent({ db: ds.manager, accountId: result.accountId, type: 'sign_in_failed', clientId: String(d.params['client_id']) });
-      const key = result.reason === 'locked' ? 'login.locked' : 'login.failed';
+      const key = result.reason === 'locked' ? 'login.locked' : result.reason === 'disabled' ? 'login.disabled' : 'login.failed';
       return renderLogin(ctx, d, name, { email, error: ctx.state.t(key) }, 400);
     }
     await completeLogin(ctx, d, result.accountId, passkeyAmr(result.passkey), passkeyAssurance(result.passkey));
@@ -385,8 +385,8 @@ export function interactionRouter(deps: HttpDeps): Router {
     const code = field(ctx, 'code', 64);
     const result = email ? await redeemRecoveryCode({ db: ds.manager, pepper: keys.secrets.pepper, email, code }) : { ok: false as const, reason: 'invalid' as const };
     if (!result.ok) {
-      metrics.signIns.inc({ method: 'recovery_code', outcome: result.reason === 'locked' ? 'locked' : 'failure' });
-      return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), langPath: p.recovery, actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error: ctx.state.t(result.reason === 'locked' ? 'recovery.locked' : 'recovery.failed') }, 400);
+      metrics.signIns.inc({ method: 'recovery_code', outcome: result.reason === 'locked' ? 'locked' : result.reason === 'disabled' ? 'disabled' : 'failure' });
+      return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), langPath: p.recovery, actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error: ctx.state.t(`recovery.${result.reason === 'locked' || result.reason === 'disabled' ? result.reason : 'failed'}`) }, 400);
     }
     await provider.interactionResult(ctx.req, ctx.res, { recovery: { accountId: result.accountId } } as InteractionResults, { mergeWithLastSubmission: false });
     ctx.status = 303;

@@ -145,6 +145,17 @@ describe('validateClientFile', () => {
     expect(await errorFor(mutate(jwtClient()))).toMatch(message);
   });
 
+  test('when a client opts in to security events, then an https endpoint is kept, and plain http only on localhost while OneDoor runs there', async () => {
+    const events = { ...jwtClient(), security_event_endpoint: 'https://benefits.agency.gov/security-events' };
+    const result = await check(events);
+    expect(result.ok && result.metadata.security_event_endpoint).toBe('https://benefits.agency.gov/security-events');
+    expect(await errorFor({ ...events, security_event_endpoint: 'http://benefits.agency.gov/events' })).toBe('security_event_endpoint: must be an absolute https URL (http only for localhost)');
+    expect((await check({ ...events, security_event_endpoint: 'http://127.0.0.1:4000/events' })).ok).toBe(true);
+    const production = loadConfig({ KEYS_DIR: config.keysDir, DATABASE_URL: 'sqlite::memory:', ISSUER: 'https://login.onedoor.example' }, { warn: () => {} });
+    const refused = await validateClientFile({ input: { ...events, security_event_endpoint: 'http://127.0.0.1:4000/events' }, config: production, ds, keys });
+    expect(refused).toEqual({ ok: false, error: 'security_event_endpoint: must be an absolute https URL' });
+  });
+
   test('when the file is not a JSON object, then the message says so', async () => {
     expect(await errorFor(['not', 'an', 'object'])).toBe('client file: must be a JSON object');
   });
