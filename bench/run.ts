@@ -256,7 +256,7 @@ async function main(): Promise<number> {
     say(`seeding ${S.accountsLarge.toLocaleString('en-US')} accounts…`);
     let last = 0;
     const seeded = await seedAccounts({
-      ds, passkey, clientId: CLIENT_ID, scope: SCOPE, from: S.accountsSmall, to: S.accountsLarge, batch: 1000,
+      ds, passkey, clientId: CLIENT_ID, scope: SCOPE, from: S.accountsSmall, to: S.accountsLarge, batch: 2500,
       onProgress: (done) => { if (done - last >= 100_000) { last = done; say(`  ${done.toLocaleString('en-US')}`); } },
     });
     say(`  ${seeded.rows.toLocaleString('en-US')} rows in ${seeded.seconds.toFixed(1)} s`);
@@ -268,6 +268,8 @@ async function main(): Promise<number> {
     let sessions = await countSessions();
     say(`creating sessions up to ${S.sessions.toLocaleString('en-US')} (now ${sessions.toLocaleString('en-US')})…`);
     let needed = S.sessions - sessions;
+    const sessionsStarted = performance.now();
+    const toCreate = Math.max(0, needed);
     await Promise.all(Array.from({ length: S.concurrency }, async () => {
       while (needed > 0) {
         needed -= 1;
@@ -276,6 +278,7 @@ async function main(): Promise<number> {
       }
     }));
     sessions = await countSessions();
+    say(`  ${toCreate.toLocaleString('en-US')} sign-ins in ${((performance.now() - sessionsStarted) / 1000).toFixed(0)} s`);
     const after = await onedoor.stats({ gc: true });
     say(`  RSS with ${sessions.toLocaleString('en-US')} sessions: ${mib(after.rssBytes)} MiB`);
 

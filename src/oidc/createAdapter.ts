@@ -2,6 +2,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { type DataSource, IsNull, LessThan } from 'typeorm';
 import { OidcPayload } from '../../entities/index.js';
 import { scopesForMaxIal } from './claims.js';
+import { readSqlDate, sqlDialect, writeSqlDate } from '../shared/sqlValues.js';
 
 /**
  * oidc-provider's adapter interface over TypeORM: every protocol artifact (Session,
@@ -14,11 +15,11 @@ import { scopesForMaxIal } from './claims.js';
 export function createAdapter(ds: DataSource): new (name: string) => Adapter {
   const payloads = ds.getRepository(OidcPayload);
   const mysql = ds.options.type === 'mysql' || ds.options.type === 'mariadb';
+  const { q } = sqlDialect(ds);
 
   // The adapter is on every request's path, several times over: its reads and writes are plain
   // SQL on the primary key (same table, same columns as the entity), which costs a fraction of
   // building each statement through the query builder (`npm run bench` profiles this).
-  const q = (c: string) => (mysql ? `\`${c}\`` : `"${c}"`);
   const COLUMNS = ['payload', 'expires_at', 'consumed_at'].map(q).join(', ');
   const FIND = `SELECT ${COLUMNS} FROM ${q('oidc_payloads')} WHERE ${q('model')} = ? AND ${q('id')} = ?`;
   const FIND_BY = (column: string) => `SELECT ${COLUMNS} FROM ${q('oidc_payloads')} WHERE ${q('model')} = ? AND ${q(column)} = ? LIMIT 1`;
@@ -35,10 +36,10 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter {
 
   function toPayload(row: Row | undefined): AdapterPayload | undefined {
     if (!row) return undefined;
-    const expiresAt = readDate(row.expires_at);
+    const expiresAt = readSqlDate(row.expires_at);
     if (expiresAt && expiresAt.getTime() <= Date.now()) return undefined;
     const payload = JSON.parse(row.payload) as AdapterPayload;
-    const consumedAt = readDate(row.consumed_at);
+    const consumedAt = readSqlDate(row.consumed_at);
     if (consumedAt) payload.consumed = Math.floor(consumedAt.getTime() / 1000);
     return payload;
   }
@@ -54,7 +55,7 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter {
       if (this.model === 'Client') throw new Error('clients are managed with `onedoor clients`');
       await ds.query(UPSERT, [
         this.model, id, JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null,
-        payload.accountId ?? null, expiresIn ? writeDate(new Date(Date.now() + expiresIn * 1000)) : null, null,
+        payload.accountId ?? null, expiresIn ? writeSqlDate(new Date(Date.now() + expiresIn * 1000)) : null, null,
       ]);
     }
 
@@ -96,17 +97,6 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter {
       await payloads.delete({ grantId });
     }
   };
-}
-
-/** A datetime(3) column as the drivers return it: a Date (mysql2) or UTC text (SQLite). */
-function readDate(v: string | Date | null): Date | null {
-  if (v === null) return null;
-  return v instanceof Date ? v : new Date(`${v.replace(' ', 'T')}Z`);
-}
-
-/** UTC 'YYYY-MM-DD HH:MM:SS.mmm', the form TypeORM writes datetime(3) columns in on both databases. */
-function writeDate(d: Date): string {
-  return d.toISOString().replace('T', ' ').replace('Z', '');
 }
 
 /** Deletes artifacts that expired more than `graceSeconds` ago. Returns how many went. */

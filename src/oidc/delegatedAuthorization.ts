@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { Account, DelegatedGrant, Delegation } from '../../entities/index.js';
+import { Account, Delegation } from '../../entities/index.js';
+import { sqlDialect } from '../shared/sqlValues.js';
 import { isActive, parseList } from '../delegation/policy.js';
 import { clock } from '../shared/clock.js';
 import { pairwiseSubject } from './pairwise.js';
@@ -16,7 +17,9 @@ export interface DelegatedContext {
  */
 export async function delegationOfGrant(ds: DataSource, grantId: string | undefined): Promise<DelegatedContext | null | undefined> {
   if (!grantId) return undefined;
-  const link = await ds.getRepository(DelegatedGrant).findOneBy({ grantId });
+  // Asked on every token use; most grants are not delegated, so the first question is cheap SQL.
+  const { q } = sqlDialect(ds);
+  const link = ((await ds.query(`SELECT ${q('delegation_id')} AS ${q('delegationId')} FROM ${q('delegated_grants')} WHERE ${q('grant_id')} = ?`, [grantId])) as Array<{ delegationId: string }>)[0];
   if (!link) return undefined;
   const delegation = await ds.getRepository(Delegation).findOneBy({ id: link.delegationId });
   if (!delegation || !isActive(delegation, clock.now()) || !delegation.principalId) return null;

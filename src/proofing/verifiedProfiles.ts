@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { VerifiedProfile } from '../../entities/index.js';
 import { recordEvent } from '../audit/recordEvent.js';
+import { readSqlDate, sqlDialect } from '../shared/sqlValues.js';
 import { clock } from '../shared/clock.js';
 import type { IdDocument } from './documents/parseAamva.js';
 import type { ProfileState } from './levels.js';
@@ -61,10 +62,12 @@ export async function completeProofing(ctx: ProofingContext, opts: { state: Proo
 
 /** What assurance decisions need: when verified, and whether with a facial match (active profiles only). */
 export async function profileState(opts: { db: EntityManager; accountId: string }): Promise<ProfileState & { status?: VerifiedProfile['status'] }> {
-  const p = await opts.db.getRepository(VerifiedProfile).findOne({ where: { accountId: opts.accountId }, select: { status: true, verifiedAt: true, facialMatch: true } });
+  // Read on every authorization and token use: plain SQL on the primary key.
+  const { q } = sqlDialect(opts.db);
+  const p = ((await opts.db.query(`SELECT ${q('status')} AS ${q('status')}, ${q('verified_at')} AS ${q('verifiedAt')}, ${q('facial_match')} AS ${q('facialMatch')} FROM ${q('verified_profiles')} WHERE ${q('account_id')} = ?`, [opts.accountId])) as Array<{ status: VerifiedProfile['status']; verifiedAt: string | Date; facialMatch: number | boolean }>)[0];
   if (!p) return {};
   if (p.status !== 'active') return { status: p.status };
-  return { status: p.status, verifiedAt: p.verifiedAt, facialMatch: p.facialMatch };
+  return { status: p.status, verifiedAt: readSqlDate(p.verifiedAt)!, facialMatch: Boolean(p.facialMatch) };
 }
 
 /** The verified identity, decrypted, for claims release; undefined without an active profile. */
