@@ -1,5 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
+import { Redis } from 'ioredis';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import type { DataSource } from 'typeorm';
@@ -37,6 +38,8 @@ export interface AppDeps {
 export interface OneDoorApp {
   app: Koa;
   deps: HttpDeps;
+  /** Releases what the app holds open (the Redis connection). */
+  close(): Promise<void>;
 }
 
 /**
@@ -46,12 +49,14 @@ export interface OneDoorApp {
  */
 export function createApp({ config, ds, keys, mailer, vendors }: AppDeps): OneDoorApp {
   logger.level = config.logLevel;
-  const provider = createProvider({ config, ds, keys, pages: providerPages() });
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { keyPrefix: config.redisKeyPrefix }) : undefined;
+  const provider = createProvider({ config, ds, keys, pages: providerPages(), redis });
   const deps: HttpDeps = {
     config, ds, keys, provider,
     mailer: mailer ?? createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom }),
     rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin },
     vendors: vendors ?? createVendors({ vendor: config.proofingVendor, outboxDir: config.outboxDir }),
+    limitStore: redis ? { redis } : { ds },
   };
 
   const app = new Koa();
@@ -70,7 +75,7 @@ export function createApp({ config, ds, keys, mailer, vendors }: AppDeps): OneDo
   const pages = new Router();
   pages.use(homeRouter().routes(), interactionRouter(deps).routes(), accountRouter(deps).routes(), proofingRouter(deps).routes(), delegationRouter(deps).routes());
   const pageRoutes = pages.routes();
-  const pagesLimiter = limitPerIp(createLimiter({ keyPrefix: 'pages', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 60 }));
+  const pagesLimiter = limitPerIp(createLimiter({ store: deps.limitStore, keyPrefix: 'pages', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 60 }));
   const parse = bodyParser({ enableTypes: ['form', 'json'], formLimit: '100kb', jsonLimit: '100kb' });
   const csrfCheck = csrf({ secret: hmac(keys.cookieKeys[0]!, 'csrf'), secure });
   app.use(async (ctx, next) => {
@@ -78,6 +83,11 @@ export function createApp({ config, ds, keys, mailer, vendors }: AppDeps): OneDo
     await pagesLimiter(ctx, () => parse(ctx, () => csrfCheck(ctx, () => pageRoutes(ctx as never, async () => {}))));
   });
 
+  // The provider's back-channel endpoints (token, introspection, revocation, PAR) get a per-IP
+  // limit too; agencies call them from servers, so it is generous.
+  const tokenLimiter = limitPerIp(createLimiter({ store: deps.limitStore, keyPrefix: 'token-ip', points: Math.ceil(1200 * config.rateLimitMultiplier), durationSeconds: 60 }));
+  app.use((ctx, next) => (/^\/(?:token(?:\/introspection|\/revocation)?|request)$/.test(ctx.path) ? tokenLimiter(ctx, next) : next()));
+
   app.use(mount(provider));
-  return { app, deps };
+  return { app, deps, close: async () => { if (redis) await redis.quit(); } };
 }

@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { purgeExpiredPayloads } from './oidc/createAdapter.js';
+import { purgeExpiredRateLimits } from './http/middleware/databaseRateLimit.js';
+import { watchSigningKeys } from './oidc/watchSigningKeys.js';
 import { maintainDelegationsAndSessions } from './oidc/endDelegation.js';
 import { delegationDeps } from './http/deps.js';
 import { loadOrCreateKeys } from './oidc/keys.js';
@@ -17,7 +19,12 @@ async function main(): Promise<void> {
   const ran = await ds.runMigrations({ transaction: 'each' });
   if (ran.length) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
   const keys = await loadOrCreateKeys(config.keysDir, { onCreate: (m) => logger.warn(m) });
-  const { app, deps } = createApp({ config, ds, keys });
+  const { app, deps, close } = createApp({ config, ds, keys });
+  // Every node follows KEYS_DIR, so `onedoor keys rotate` on the shared volume reaches all of them.
+  const keyWatcher = watchSigningKeys({
+    provider: deps.provider, keys, keysDir: config.keysDir, intervalSeconds: config.keysCheckSeconds,
+    onChange: (r) => (r.changed ? logger.info({ kids: r.kids }, 'signing keys reloaded') : logger.error({ reason: 'error' in r ? r.error : undefined }, 'signing keys in KEYS_DIR are not usable; still signing with the previous keys')),
+  });
 
   const server = app.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port, database: config.database.type }, 'OneDoor is listening');
@@ -27,6 +34,7 @@ async function main(): Promise<void> {
 
   const purge = setInterval(() => {
     purgeExpiredPayloads(ds).catch((err: Error) => logger.warn({ error: err.name }, 'purge of expired protocol artifacts failed'));
+    purgeExpiredRateLimits(ds).catch((err: Error) => logger.warn({ error: err.name }, 'purge of expired rate-limit counters failed'));
   }, 5 * 60 * 1000);
   purge.unref();
   // Delegations: reminders a week before they end, and expiry (with back-channel logouts).
@@ -43,8 +51,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     clearInterval(purge);
     clearInterval(delegations);
+    keyWatcher.stop();
     server.close(() => {
-      ds.destroy().finally(() => process.exit(0));
+      close().finally(() => ds.destroy()).finally(() => process.exit(0));
     });
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();

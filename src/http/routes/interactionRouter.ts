@@ -53,9 +53,9 @@ export function interactionRouter(deps: HttpDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
   // Per-IP limits are generous (offices and carriers share addresses); per-account failures are
   // throttled separately (passkeys/throttle.ts) and per-address mail is strict.
-  const ipMailLimiter = createLimiter({ keyPrefix: 'signup-mail-ip', points: Math.ceil(50 * config.rateLimitMultiplier), durationSeconds: 3600 });
-  const addressMailLimiter = createLimiter({ keyPrefix: 'signup-mail-address', points: 5, durationSeconds: 3600 });
-  const signInLimiter = createLimiter({ keyPrefix: 'sign-in', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 300 });
+  const ipMailLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'signup-mail-ip', points: Math.ceil(50 * config.rateLimitMultiplier), durationSeconds: 3600 });
+  const addressMailLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'signup-mail-address', points: 5, durationSeconds: 3600 });
+  const signInLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'sign-in', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 300 });
 
   async function details(ctx: Context, expectPrompt?: string): Promise<Details> {
     const d = await provider.interactionDetails(ctx.req, ctx.res);
