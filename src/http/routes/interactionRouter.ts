@@ -381,7 +381,9 @@ export function interactionRouter(deps: HttpDeps): Router {
     const code = field(ctx, 'code', 64);
     const result = email ? await redeemRecoveryCode({ db: ds.manager, pepper: keys.secrets.pepper, email, code }) : { ok: false as const, reason: 'invalid' as const };
     if (!result.ok) {
-      return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), langPath: p.recovery, actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error: ctx.state.t(result.reason === 'locked' ? 'recovery.locked' : 'recovery.failed') }, 400);
+      return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), langPath: p.recovery, actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), // One answer for an unknown address, a wrong code and a locked account: "locked" would
+      // tell a stranger that the address has an account.
+      error: ctx.state.t('recovery.failed') }, 400);
     }
     await provider.interactionResult(ctx.req, ctx.res, { recovery: { accountId: result.accountId } } as InteractionResults, { mergeWithLastSubmission: false });
     ctx.status = 303;
