@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { Agent } from '../support/agent.js';
-import { registerAgency, type TestAgency } from '../support/agency.js';
+import { agencyConfigOn, registerAgency, type TestAgency } from '../support/agency.js';
 import { interactionUid, signUp } from '../support/flows.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestServer, type TestNode, type TestServer } from '../support/testServer.js';
@@ -21,14 +21,7 @@ const REDIS_URL = 'redis://127.0.0.1:6379';
 const via = (node: { url: string }, url: string) => { const u = new URL(url); return `${node.url}${u.pathname}${u.search}`; };
 const email = () => `person-${randomUUID().slice(0, 8)}@example.com`;
 
-/** openid-client pointed at one node's endpoints (same issuer, same client). */
-function agencyOn(agency: TestAgency, node: { url: string }): oidc.Configuration {
-  const m = agency.config.serverMetadata();
-  const rewritten = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === 'string' && k.endsWith('_endpoint') ? via(node, v) : v]));
-  const config = new oidc.Configuration(rewritten as oidc.ServerMetadata, agency.clientId, { id_token_signed_response_alg: 'RS256' }, oidc.PrivateKeyJwt({ key: agency.privateKey, kid: agency.kid }));
-  oidc.allowInsecureRequests(config);
-  return config;
-}
+const agencyOn = (agency: TestAgency, node: { url: string }) => agencyConfigOn(agency, node.url);
 
 async function settleCount<T>(tries: Array<Promise<T>>): Promise<{ ok: T[]; failed: unknown[] }> {
   const results = await Promise.allSettled(tries);
