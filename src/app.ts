@@ -9,7 +9,7 @@ import type { HttpDeps } from './http/deps.js';
 import { csrf } from './http/middleware/csrf.js';
 import { errorHandler } from './http/middleware/errorHandler.js';
 import { locale } from './http/middleware/locale.js';
-import { createLimiter, limitPerIp } from './http/middleware/rateLimit.js';
+import { createLimiter, limitPerIp, limitProtocolEndpoints } from './http/middleware/rateLimit.js';
 import { requestContext } from './http/middleware/requestContext.js';
 import { securityHeaders } from './http/middleware/securityHeaders.js';
 import { providerPages } from './http/providerPages.js';
@@ -85,8 +85,7 @@ export function createApp({ config, ds, keys, mailer, vendors }: AppDeps): OneDo
 
   // The provider's back-channel endpoints (token, introspection, revocation, PAR) get a per-IP
   // limit too; agencies call them from servers, so it is generous.
-  const tokenLimiter = limitPerIp(createLimiter({ store: deps.limitStore, keyPrefix: 'token-ip', points: Math.ceil(1200 * config.rateLimitMultiplier), durationSeconds: 60 }));
-  app.use((ctx, next) => (/^\/(?:token(?:\/introspection|\/revocation)?|request)$/.test(ctx.path) ? tokenLimiter(ctx, next) : next()));
+  app.use(limitProtocolEndpoints(createLimiter({ store: deps.limitStore, keyPrefix: 'token-ip', points: Math.ceil(1200 * config.rateLimitMultiplier), durationSeconds: 60 })));
 
   app.use(mount(provider));
   return { app, deps, close: async () => { if (redis) await redis.quit(); } };

@@ -255,6 +255,7 @@ describe.each([
     expect(statuses.slice(0, 24)).not.toContain(429);
     expect(statuses[24]).toBe(429);
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await last!.json()).error).toBe('too_many_requests');
   });
 });
 

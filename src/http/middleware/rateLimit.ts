@@ -46,3 +46,25 @@ export function limitPerIp(limiter: Limiter) {
     await next();
   };
 }
+
+/**
+ * Limits the provider's back-channel endpoints (token, introspection, revocation, PAR) per
+ * client IP. Their callers are agency servers, so the answer is always OAuth-style JSON.
+ */
+export function limitProtocolEndpoints(limiter: Limiter) {
+  const paths = /^\/(?:token(?:\/introspection|\/revocation)?|request)$/;
+  return async (ctx: Context, next: Next) => {
+    if (ctx.method !== 'POST' || !paths.test(ctx.path)) return next();
+    try {
+      await limiter.consume(ctx.ip);
+    } catch (err) {
+      if (!(err instanceof TooManyRequests)) throw err;
+      ctx.status = 429;
+      ctx.set('retry-after', String(err.retryAfterSeconds));
+      ctx.set('cache-control', 'no-store');
+      ctx.body = { error: 'too_many_requests', error_description: `too many requests; retry after ${err.retryAfterSeconds} seconds` };
+      return;
+    }
+    return next();
+  };
+}

@@ -257,8 +257,10 @@ export function interactionRouter(deps: HttpDeps): Router {
     const email = normalizeEmail(field(ctx, 'email', 254));
     const account = email ? await ds.getRepository(Account).findOneBy({ email }) : null;
     ctx.set('cache-control', 'no-store');
-    // Unknown addresses get the same discoverable-credential options as an empty field.
-    ctx.body = await startAuthentication({ db: ds.manager, rp, bindingId: d.uid, accountId: account?.id });
+    // A typed address answers alike whether or not it has an account: the same options (no
+    // credential list), and a challenge only that account's passkey can answer — for an unknown
+    // address an id no account has, so any passkey fails exactly as another account's would.
+    ctx.body = await startAuthentication({ db: ds.manager, rp, bindingId: d.uid, accountId: account?.id ?? (email ? randomUUID() : undefined), listCredentials: false });
   });
 
   router.post('/passkey', async (ctx) => {
