@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import { Agent } from '../support/agent.js';
 import { agencyConfigOn, registerAgency, type TestAgency } from '../support/agency.js';
 import { interactionUid, signUp } from '../support/flows.js';
+import { verifyIdentity } from '../support/proofingFlow.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestServer, type TestNode, type TestServer } from '../support/testServer.js';
 import { rotateKeys } from '../../src/oidc/keys.js';
@@ -43,7 +44,7 @@ describe.each([
   beforeAll(async () => {
     server = await startTestServer({ env: withRedis ? { REDIS_URL, REDIS_KEY_PREFIX: prefix } : {} });
     nodeB = await server.startNode();
-    agency = await registerAgency(server, { clientId: 'agency-many', extra: { post_logout_redirect_uris: ['https://agency-many.agency.example/'] } });
+    agency = await registerAgency(server, { clientId: 'agency-many', extra: { post_logout_redirect_uris: ['https://agency-many.agency.example/'], max_ial: 2 } });
   });
   afterAll(async () => {
     if (withRedis) {
@@ -123,6 +124,20 @@ describe.each([
       const { url } = await p.agent.follow(via(node, silent.url), node.url);
       expect(new URL(url).searchParams.get('error')).toBe('login_required');
     }
+  });
+
+  test('when identity verification switches node at every request, then it completes and the person is verified', async () => {
+    const p = await person();
+    let requests = 0;
+    // Each step's page, form post and passkey ceremony land on alternating nodes.
+    const alternating = { get url() { requests += 1; return requests % 2 ? nodeB.url : server.url; }, outboxDir: server.outboxDir } as unknown as TestServer;
+    const { personalKey } = await verifyIdentity({ server: alternating, agent: p.agent, authenticator: p.authenticator });
+    expect(personalKey).toBeTruthy();
+    expect(requests).toBeGreaterThan(10);
+    const auth = await agency.authorize({ acr_values: 'urn:acr.login.gov:verified', prompt: 'login' });
+    const { landing } = await crossNodeSignIn(p, auth);
+    const tokens = await agency.redeem(landing, auth);
+    expect(tokens.claims()!.acr).toBe('urn:acr.login.gov:verified');
   });
 
   test('when 20 redemptions of one authorization code race on both nodes, then exactly one gets tokens', async () => {
