@@ -1,6 +1,5 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { Redis } from 'ioredis';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import type { DataSource } from 'typeorm';
@@ -24,6 +23,7 @@ import { staticAssets } from './http/staticAssets.js';
 import { createProvider } from './oidc/createProvider.js';
 import type { KeyMaterial } from './oidc/keys.js';
 import { hmac } from './shared/ids.js';
+import { connectRedis } from './shared/connectRedis.js';
 import { logger } from './shared/logger.js';
 import { createMailer, type Mailer } from './shared/mailer.js';
 
@@ -49,7 +49,7 @@ export interface OneDoorApp {
  */
 export function createApp({ config, ds, keys, mailer, vendors }: AppDeps): OneDoorApp {
   logger.level = config.logLevel;
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { keyPrefix: config.redisKeyPrefix }) : undefined;
+  const redis = config.redisUrl ? connectRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }) : undefined;
   const provider = createProvider({ config, ds, keys, pages: providerPages(), redis });
   const deps: HttpDeps = {
     config, ds, keys, provider,

@@ -12,6 +12,7 @@ import { watchSigningKeys } from '../../src/oidc/watchSigningKeys.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../../src/oidc/createProvider.js';
 import { REDIS_MODELS } from '../../src/oidc/createRedisAdapter.js';
 import { Redis } from 'ioredis';
+import { Account } from '../../entities/index.js';
 
 /**
  * Two OneDoor nodes on one database (and, in the second run, one Redis): every step of every
@@ -171,6 +172,23 @@ describe.each([
     const results = await Promise.all(attempts.map((a) => a.agent.request(a.url, { method: 'POST', form: { email: p.email, code } })));
     expect(results.filter((r) => r.status === 303)).toHaveLength(1);
     expect(results.filter((r) => r.status === 400)).toHaveLength(19);
+  });
+
+  test('when 20 wrong recovery codes for one account arrive at once on both nodes, then the tenth failure makes the account wait', async () => {
+    const p = await person();
+    const attempts = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+      const agent = new Agent();
+      const first = await agent.follow((await agency.authorize({ prompt: 'login' })).url, server.url);
+      const node = i % 2 ? nodeB : nodeA();
+      await agent.page(via(node, `${first.url}/recovery`));
+      return { agent, url: `${node.url}/interaction/${interactionUid(first.url)}/recovery` };
+    }));
+    const results = await Promise.all(attempts.map((a) => a.agent.request(a.url, { method: 'POST', form: { email: p.email, code: 'AAAA-BBBB-CCCC' } })));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(400));
+    // Attempts that find the account already waiting are not counted again.
+    const account = await server.ds.getRepository(Account).findOneByOrFail({ email: p.email });
+    expect(account.failedAttempts).toBeGreaterThanOrEqual(10);
+    expect(account.lockedUntil!.getTime()).toBeGreaterThan(Date.now());
   });
 
   test('when one passkey assertion (one challenge) is submitted 20 times at once on both nodes, then exactly one signs in', async () => {
