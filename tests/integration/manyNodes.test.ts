@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { decodeProtectedHeader, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { Agent } from '../support/agent.js';
@@ -222,6 +225,22 @@ describe.each([
       for (const w of watchers) expect(w.check()).toEqual({ changed: false });
     } finally {
       for (const w of watchers) w.stop();
+    }
+  });
+
+  test('when jwks.json in KEYS_DIR is half written, then the node keeps its keys and reports why', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onedoor-badkeys-'));
+    const before = await (await fetch(`${nodeB.url}/jwks`)).json();
+    const watcher = watchSigningKeys({ provider: nodeB.app.deps.provider, keys: nodeB.app.deps.keys, keysDir: dir, intervalSeconds: 3600 });
+    try {
+      fs.writeFileSync(path.join(dir, 'jwks.json'), '{"keys": [{"kty": "EC"');
+      expect(watcher.check()).toEqual({ changed: false, error: expect.stringContaining('jwks.json') });
+      fs.writeFileSync(path.join(dir, 'jwks.json'), JSON.stringify({ keys: [] }));
+      expect(watcher.check()).toEqual({ changed: false, error: expect.stringContaining('non-empty') });
+      expect(await (await fetch(`${nodeB.url}/jwks`)).json()).toEqual(before);
+    } finally {
+      watcher.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
