@@ -8,7 +8,7 @@ import type { HttpDeps } from './http/deps.js';
 import { csrf } from './http/middleware/csrf.js';
 import { errorHandler } from './http/middleware/errorHandler.js';
 import { locale } from './http/middleware/locale.js';
-import { createLimiter, limitPerIp } from './http/middleware/rateLimit.js';
+import { createLimiter, limitPerIp, limitProtocolEndpoints } from './http/middleware/rateLimit.js';
 import { requestContext } from './http/middleware/requestContext.js';
 import { securityHeaders } from './http/middleware/securityHeaders.js';
 import { providerPages } from './http/providerPages.js';
@@ -23,6 +23,7 @@ import { staticAssets } from './http/staticAssets.js';
 import { createProvider } from './oidc/createProvider.js';
 import type { KeyMaterial } from './oidc/keys.js';
 import { hmac } from './shared/ids.js';
+import { connectRedis } from './shared/connectRedis.js';
 import { logger } from './shared/logger.js';
 import { createMailer, type Mailer } from './shared/mailer.js';
 import { createMetrics, type Metrics } from './shared/metrics.js';
@@ -47,6 +48,8 @@ export interface OneDoorApp {
   /** main.ts starts draining on SIGTERM: /readyz answers 503 from then on. */
   readiness: Readiness;
   metrics: Metrics;
+  /** Releases what the app holds open (the Redis connection). */
+  close(): Promise<void>;
 }
 
 /**
@@ -56,15 +59,17 @@ export interface OneDoorApp {
  */
 export function createApp({ config, ds, keys, mailer, vendors, readinessChecks = [] }: AppDeps): OneDoorApp {
   logger.level = config.logLevel;
-  const provider = createProvider({ config, ds, keys, pages: providerPages() });
+  const redis = config.redisUrl ? connectRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }) : undefined;
+  const provider = createProvider({ config, ds, keys, pages: providerPages(), redis });
   const metrics = createMetrics();
   countDomainEvents({ ds, metrics });
-  const readiness = createReadiness({ checks: [...coreReadinessChecks({ ds, keys }), ...readinessChecks] });
+  const readiness = createReadiness({ checks: [...coreReadinessChecks({ ds, keys }), ...(redis ? [{ name: 'redis', run: async () => { await redis.ping(); } }] : []), ...readinessChecks] });
   const deps: HttpDeps = {
     config, ds, keys, provider, metrics,
     mailer: mailer ?? createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom }),
     rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin },
     vendors: vendors ?? createVendors({ vendor: config.proofingVendor, outboxDir: config.outboxDir }),
+    limitStore: redis ? { redis } : { ds },
   };
 
   const app = new Koa();
@@ -84,7 +89,7 @@ export function createApp({ config, ds, keys, mailer, vendors, readinessChecks =
   const pages = new Router();
   pages.use(homeRouter().routes(), interactionRouter(deps).routes(), accountRouter(deps).routes(), proofingRouter(deps).routes(), delegationRouter(deps).routes());
   const pageRoutes = pages.routes();
-  const pagesLimiter = limitPerIp(createLimiter({ keyPrefix: 'pages', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 60 }));
+  const pagesLimiter = limitPerIp(createLimiter({ store: deps.limitStore, keyPrefix: 'pages', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 60 }));
   const parse = bodyParser({ enableTypes: ['form', 'json'], formLimit: '100kb', jsonLimit: '100kb' });
   const csrfCheck = csrf({ secret: hmac(keys.cookieKeys[0]!, 'csrf'), secure });
   app.use(async (ctx, next) => {
@@ -92,7 +97,11 @@ export function createApp({ config, ds, keys, mailer, vendors, readinessChecks =
     await pagesLimiter(ctx, () => parse(ctx, () => csrfCheck(ctx, () => pageRoutes(ctx as never, async () => {}))));
   });
 
+  // The provider's back-channel endpoints (token, introspection, revocation, PAR) get a per-IP
+  // limit too; agencies call them from servers, so it is generous.
+  app.use(limitProtocolEndpoints(createLimiter({ store: deps.limitStore, keyPrefix: 'token-ip', points: Math.ceil(1200 * config.rateLimitMultiplier), durationSeconds: 60 })));
+
   app.use(observeProvider({ provider, metrics }));
   app.use(mount(provider));
-  return { app, deps, readiness, metrics };
+  return { app, deps, readiness, metrics, close: async () => { if (redis) await redis.quit(); } };
 }

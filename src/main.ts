@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { purgeExpiredPayloads } from './oidc/createAdapter.js';
+import { purgeExpiredRateLimits } from './http/middleware/databaseRateLimit.js';
+import { watchSigningKeys } from './oidc/watchSigningKeys.js';
 import { maintainDelegationsAndSessions } from './oidc/endDelegation.js';
 import { deliverSecurityEvents } from './oidc/deliverSecurityEvents.js';
 import { delegationDeps } from './http/deps.js';
@@ -18,7 +20,12 @@ async function main(): Promise<void> {
   const ran = await ds.runMigrations({ transaction: 'each' });
   if (ran.length) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
   const keys = await loadOrCreateKeys(config.keysDir, { onCreate: (m) => logger.warn(m) });
-  const { app, deps, readiness } = createApp({ config, ds, keys });
+  const { app, deps, readiness, close } = createApp({ config, ds, keys });
+  // Every node follows KEYS_DIR, so `onedoor keys rotate` on the shared volume reaches all of them.
+  const keyWatcher = watchSigningKeys({
+    provider: deps.provider, keys, keysDir: config.keysDir, intervalSeconds: config.keysCheckSeconds,
+    onChange: (r) => (r.changed ? logger.info({ kids: r.kids }, 'signing keys reloaded') : logger.error({ reason: 'error' in r ? r.error : undefined }, 'signing keys in KEYS_DIR are not usable; still signing with the previous keys')),
+  });
 
   const server = app.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port, database: config.database.type }, 'OneDoor is listening');
@@ -34,6 +41,7 @@ async function main(): Promise<void> {
 
   const purge = setInterval(() => {
     purgeExpiredPayloads(ds).catch((err: Error) => logger.warn({ error: err.name }, 'purge of expired protocol artifacts failed'));
+    purgeExpiredRateLimits(ds).catch((err: Error) => logger.warn({ error: err.name }, 'purge of expired rate-limit counters failed'));
   }, 5 * 60 * 1000);
   purge.unref();
   // Delegations: reminders a week before they end, and expiry (with back-channel logouts).
@@ -63,10 +71,11 @@ async function main(): Promise<void> {
     clearInterval(purge);
     clearInterval(delegations);
     clearInterval(securityEvents);
+    keyWatcher.stop();
     setTimeout(() => {
       logger.info('no longer accepting connections; finishing requests in flight');
       server.close(() => {
-        ds.destroy().finally(() => {
+        close().finally(() => ds.destroy()).finally(() => {
           logger.info('stopped');
           process.exit(0);
         });

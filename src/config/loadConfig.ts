@@ -13,6 +13,8 @@ const EnvSchema = z.object({
   ISSUER: z.url({ message: 'ISSUER must be an absolute http(s) URL' }).optional(),
   DATABASE_URL: z.string().default('sqlite:data/onedoor.sqlite'),
   REDIS_URL: z.string().optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'REDIS_KEY_PREFIX must be 1-64 letters, digits or : _ . -').default('onedoor:'),
+  KEYS_CHECK_SECONDS: durationSeconds('KEYS_CHECK_SECONDS', 10),
   KEYS_DIR: z.string().min(1).default('keys'),
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().default('OneDoor <no-reply@onedoor.localhost>'),
@@ -40,7 +42,11 @@ export interface Config {
   origin: string;
   database: DatabaseConfig;
   redisUrl: string | undefined;
+  /** Prefix of every Redis key, so deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   keysDir: string;
+  /** How often a running node looks for rotated signing keys in KEYS_DIR. */
+  keysCheckSeconds: number;
   smtpUrl: string | undefined;
   mailFrom: string;
   outboxDir: string;
@@ -106,7 +112,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { warn?: 
     origin: issuerUrl.origin,
     database: parseDatabaseUrl(e.DATABASE_URL),
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     keysDir: path.resolve(e.KEYS_DIR),
+    keysCheckSeconds: e.KEYS_CHECK_SECONDS,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     outboxDir: path.resolve(e.OUTBOX_DIR),

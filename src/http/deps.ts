@@ -8,6 +8,7 @@ import type { RelyingParty } from '../passkeys/challenges.js';
 import type { ProofingVendors } from '../proofing/vendors/ports.js';
 import type { Mailer } from '../shared/mailer.js';
 import type { Metrics } from '../shared/metrics.js';
+import type { RateLimitStore } from './middleware/rateLimit.js';
 
 /** What the routes need, built once by createApp. */
 export interface HttpDeps {
@@ -19,6 +20,8 @@ export interface HttpDeps {
   provider: Provider;
   rp: RelyingParty;
   vendors: ProofingVendors;
+  /** Shared by every node: Redis when configured, else the database. */
+  limitStore: RateLimitStore;
 }
 
 /** What delegation services need, from the app's dependencies. */

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import Provider, { type Configuration, type KoaContextWithOIDC, interactionPolicy, errors } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { Account } from '../../entities/index.js';
@@ -14,7 +15,8 @@ import { accountClaims } from './accountClaims.js';
 import { parseVerifiedWithin } from '../proofing/levels.js';
 import { SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
 import { validateOneDoorMetadata } from './clientMetadata.js';
-import { createAdapter, findGrantId } from './createAdapter.js';
+import { findGrantId } from './createAdapter.js';
+import { createProtocolAdapter } from './createProtocolAdapter.js';
 import { memoFor } from './requestMemo.js';
 import { profileOf } from './assurancePolicy.js';
 import type { KeyMaterial } from './keys.js';
@@ -33,11 +35,15 @@ export interface CreateProviderOptions {
   ds: DataSource;
   keys: KeyMaterial;
   pages: ProviderPages;
+  /** Short-lived protocol state goes here when set (see createRedisAdapter.ts). */
+  redis?: Redis | undefined;
 }
 
 export { pairwiseSubject };
 
-export function createProvider({ config, ds, keys, pages }: CreateProviderOptions): Provider {
+export const CLOCK_TOLERANCE_SECONDS = 15;
+
+export function createProvider({ config, ds, keys, pages, redis }: CreateProviderOptions): Provider {
   const accounts = ds.getRepository(Account);
 
   /** The delegation behind a grant, looked up once per request (see requestMemo). */
@@ -62,7 +68,7 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
   }));
 
   const configuration: Configuration = {
-    adapter: createAdapter(ds),
+    adapter: createProtocolAdapter({ ds, redis }),
     clients: [{
       client_id: ACCOUNT_CLIENT_ID,
       client_name: 'OneDoor',
@@ -231,7 +237,9 @@ export function createProvider({ config, ds, keys, pages }: CreateProviderOption
     },
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((u) => new URL(u).origin === origin) ?? false,
     renderError: (ctx, out, error) => pages.renderError(ctx, out as unknown as Record<string, string>, error),
-    clockTolerance: 5,
+    // Agencies' clocks drift: a client assertion (or request object) whose iat/nbf is up to this
+    // many seconds in the future, or exp this far in the past, is still accepted (README).
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
     // oidc-provider refuses outgoing requests (jwks_uri, back-channel logout…) to loopback and
     // private addresses (SSRF). Only a OneDoor that itself runs on localhost may call
     // localhost, so that a developer's agency on their machine works; production is unchanged.

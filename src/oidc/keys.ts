@@ -47,7 +47,7 @@ function readJson(file: string): unknown {
   }
 }
 
-function validate(jwks: unknown, cookies: unknown, secrets: unknown): Omit<KeyMaterial, 'kek'> {
+function validateJwks(jwks: unknown): { keys: JWK[] } {
   const keys = (jwks as { keys?: unknown })?.keys;
   if (!Array.isArray(keys) || keys.length === 0) throw new Error(`${JWKS_FILE}: "keys" must be a non-empty array`);
   for (const [i, k] of keys.entries()) {
@@ -59,6 +59,11 @@ function validate(jwks: unknown, cookies: unknown, secrets: unknown): Omit<KeyMa
   for (const alg of SIGNING_ALGS) {
     if (!keys.some((k: JWK) => k.alg === alg)) throw new Error(`${JWKS_FILE}: needs at least one ${alg} key`);
   }
+  return { keys: keys as JWK[] };
+}
+
+function validate(jwks: unknown, cookies: unknown, secrets: unknown): Omit<KeyMaterial, 'kek'> {
+  const signing = validateJwks(jwks);
   if (!Array.isArray(cookies) || cookies.length === 0 || cookies.some((c) => typeof c !== 'string' || c.length < 32)) {
     throw new Error(`${COOKIES_FILE}: must be a non-empty array of secrets of 32+ characters`);
   }
@@ -66,7 +71,7 @@ function validate(jwks: unknown, cookies: unknown, secrets: unknown): Omit<KeyMa
   for (const name of ['pairwiseSalt', 'pepper'] as const) {
     if (typeof s?.[name] !== 'string' || (s[name] as string).length < 32) throw new Error(`${SECRETS_FILE}: "${name}" must be a secret of 32+ characters`);
   }
-  return { jwks: { keys: keys as JWK[] }, cookieKeys: cookies as string[], secrets: { pairwiseSalt: s.pairwiseSalt as string, pepper: s.pepper as string } };
+  return { jwks: signing, cookieKeys: cookies as string[], secrets: { pairwiseSalt: s.pairwiseSalt as string, pepper: s.pepper as string } };
 }
 
 /** Reads the keys, generating development keys and cookie secrets on first start. */
@@ -89,6 +94,15 @@ export async function loadOrCreateKeys(keysDir: string, opts: { onCreate?: (m: s
   }
   const kek = await loadOrCreateKek({ keysDir, ...(opts.onCreate ? { onCreate: opts.onCreate } : {}) });
   return { ...validate(readJson(jwksFile), readJson(cookiesFile), readJson(secretsFile)), kek };
+}
+
+/**
+ * Reads and validates only the signing keys (what a rotation changes), for nodes that pick up
+ * a rotation while running. Throws with a message naming the file when it is not usable.
+ */
+export function readSigningKeys(keysDir: string): { keys: JWK[] } {
+  const jwks = readJson(path.join(keysDir, JWKS_FILE));
+  return validateJwks(jwks);
 }
 
 /** Adds a new key for each algorithm in front of the old ones. Returns the new key ids. */

@@ -14,8 +14,14 @@ export async function startAuthentication(opts: {
   accountId?: string | undefined;
   /** Offer only device-bound passkeys (AAL3 step-up). */
   deviceBoundOnly?: boolean;
+  /**
+   * List the account's passkeys in `allowCredentials` (default). Off for an address typed by
+   * someone not signed in: the list would tell a stranger the address has an account, and
+   * every passkey is discoverable, so the browser finds it without the list.
+   */
+  listCredentials?: boolean;
 }): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  const allow = opts.accountId
+  const allow = opts.accountId && opts.listCredentials !== false
     ? await opts.db.getRepository(Passkey).find({ where: { accountId: opts.accountId, ...(opts.deviceBoundOnly ? { backupEligible: false } : {}) }, select: { id: true, transports: true } })
     : [];
   const options = await generateAuthenticationOptions({

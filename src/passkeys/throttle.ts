@@ -20,14 +20,29 @@ export function waitAfter(failures: number): number {
   return Math.min(60 * 2 ** (failures / 10 - 1), 12 * 3600);
 }
 
+/**
+ * Adds one failure and returns the account's new count, read atomically with the increment, so
+ * each of many concurrent failures — on any node — sees its own count and no step of ten is
+ * skipped. SQLite says it in one statement; MySQL has no UPDATE … RETURNING, so the read shares
+ * the update's transaction (the row stays locked until it ends).
+ */
+async function countFailure(db: EntityManager, accountId: string): Promise<number | undefined> {
+  if (db.connection.options.type === 'mysql') {
+    return db.transaction(async (m) => {
+      await m.getRepository(Account).increment({ id: accountId }, 'failedAttempts', 1);
+      return (await m.getRepository(Account).findOneBy({ id: accountId }))?.failedAttempts;
+    });
+  }
+  const rows = await db.query('UPDATE accounts SET failed_attempts = failed_attempts + 1 WHERE id = ? RETURNING failed_attempts', [accountId]) as Array<{ failed_attempts: number }>;
+  return rows[0]?.failed_attempts;
+}
+
 export async function noteFailedAttempt(opts: { db: EntityManager; accountId: string }): Promise<void> {
-  const repo = opts.db.getRepository(Account);
-  await repo.increment({ id: opts.accountId }, 'failedAttempts', 1);
-  const account = await repo.findOneBy({ id: opts.accountId });
-  if (!account) return;
-  const wait = waitAfter(account.failedAttempts);
+  const failures = await countFailure(opts.db, opts.accountId);
+  if (failures === undefined) return;
+  const wait = waitAfter(failures);
   if (wait > 0) {
-    await repo.update({ id: account.id }, { lockedUntil: new Date(clock.nowMs() + wait * 1000) });
-    await recordEvent({ db: opts.db, accountId: account.id, type: 'account_locked', details: { minutes: Math.round(wait / 60) } });
+    await opts.db.getRepository(Account).update({ id: opts.accountId }, { lockedUntil: new Date(clock.nowMs() + wait * 1000) });
+    await recordEvent({ db: opts.db, accountId: opts.accountId, type: 'account_locked', details: { minutes: Math.round(wait / 60) } });
   }
 }

@@ -278,7 +278,7 @@ suite('a person in Chromium with a passkey on a virtual authenticator', () => {
     await settle(again.page, () => again.page.getByRole('button', { name: 'Continue' }).click());
     expect(atAgency(again.page)).toBe(false);
     expect(await text(again.page.locator('h1'))).toBe('Use a recovery code');
-    expect(await text(again.page.locator('#form-error'))).toBe('That email address and recovery code do not match. Check them and try again.');
+    expect(await text(again.page.locator('#form-error'))).toBe('That email address and recovery code do not match, or there were too many unsuccessful attempts. Check them and try again, or wait a while.');
     expect(await again.page.getByLabel('Email address').inputValue()).toBe(first.address);
     await look(again.page, 'recovery-error');
   });

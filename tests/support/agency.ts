@@ -53,3 +53,15 @@ export async function registerAgency(server: TestServer, opts: { clientId: strin
     },
   };
 }
+
+/**
+ * The agency's openid-client configuration with every endpoint on one OneDoor node (same
+ * issuer, same client): how a test sends a back-channel request to a chosen node.
+ */
+export function agencyConfigOn(agency: TestAgency, nodeUrl: string): oidc.Configuration {
+  const onNode = (v: string) => { const u = new URL(v); return `${nodeUrl}${u.pathname}${u.search}`; };
+  const metadata = Object.fromEntries(Object.entries(agency.config.serverMetadata()).map(([k, v]) => [k, typeof v === 'string' && k.endsWith('_endpoint') ? onNode(v) : v]));
+  const config = new oidc.Configuration(metadata as oidc.ServerMetadata, agency.clientId, { id_token_signed_response_alg: 'RS256' }, oidc.PrivateKeyJwt({ key: agency.privateKey, kid: agency.kid }));
+  oidc.allowInsecureRequests(config);
+  return config;
+}

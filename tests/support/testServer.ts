@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { createApp } from '../../src/app.js';
+import { createApp, type OneDoorApp } from '../../src/app.js';
 import { type Config, loadConfig, parseDatabaseUrl } from '../../src/config/loadConfig.js';
 import { loadOrCreateKeys, type KeyMaterial } from '../../src/oidc/keys.js';
 import { OidcClient } from '../../entities/index.js';
@@ -16,8 +16,18 @@ import { createTestDb, type TestDb } from './db.js';
 /**
  * OneDoor in-process on a random port, on a real database (SQLite file or MariaDB, see db.ts),
  * with its own keys and outbox folders. `restart()` throws the app away and builds a new one
- * on the same database and keys — what a process restart (or a second node) sees.
+ * on the same database and keys — what a process restart sees. `startNode()` runs another
+ * OneDoor at the same time, on its own port and database connection but the same database,
+ * keys and configuration (the issuer stays the first node's URL, as behind a load balancer).
  */
+export interface TestNode {
+  /** Where this node listens (requests sent here reach this node only). */
+  url: string;
+  app: OneDoorApp;
+  ds: DataSource;
+  close(): Promise<void>;
+}
+
 export interface TestServer {
   url: string;
   config: Config;
@@ -28,7 +38,10 @@ export interface TestServer {
   /** The provider of the app currently serving (a new one after `restart()`). */
   provider: Provider;
   addClient(metadata: Record<string, unknown>): Promise<void>;
+  /** The first node's app, as built by the latest start or restart. */
+  readonly app: OneDoorApp;
   restart(): Promise<void>;
+  startNode(): Promise<TestNode>;
   close(): Promise<void>;
 }
 
@@ -55,14 +68,16 @@ export async function startTestServer(opts: { env?: Record<string, string>; data
     OUTBOX_DIR: outboxDir, LOG_LEVEL: 'silent', RATE_LIMIT_MULTIPLIER: '100', ...opts.env,
   });
   config.database = appDb;
-  let built = createApp({ config, ds, keys });
-  let handler = built.app.callback();
+  let current = createApp({ config, ds, keys });
+  let handler = current.app.callback();
   server.on('request', (req, res) => handler(req, res));
+  const nodes = new Set<TestNode>();
 
   const t: TestServer = {
     url: config.issuer, config, keys, db, outboxDir,
     get ds() { return ds; },
-    get provider() { return built.deps.provider; },
+    get provider() { return current.deps.provider; },
+    get app() { return current; },
     async addClient(metadata) {
       const now = new Date();
       await ds.getRepository(OidcClient).save({ clientId: String(metadata['client_id'] ?? randomUUID()), metadata: JSON.stringify(metadata), createdAt: now, updatedAt: now });
@@ -70,12 +85,35 @@ export async function startTestServer(opts: { env?: Record<string, string>; data
     async restart() {
       if (ds !== db.ds) await ds.destroy();
       else await db.ds.destroy();
+      await current.close();
       ds = createDataSource(appDb);
       await ds.initialize();
-      built = createApp({ config, ds, keys });
-      handler = built.app.callback();
+      current = createApp({ config, ds, keys });
+      handler = current.app.callback();
+    },
+    async startNode() {
+      const nodeDs = createDataSource(appDb);
+      await nodeDs.initialize();
+      // Its own key material read from the shared KEYS_DIR, as another machine would.
+      const app = createApp({ config, ds: nodeDs, keys: await loadOrCreateKeys(keysDir) });
+      const nodeServer = http.createServer(app.app.callback());
+      await new Promise<void>((resolve) => nodeServer.listen(0, '127.0.0.1', resolve));
+      const node: TestNode = {
+        url: `http://localhost:${(nodeServer.address() as AddressInfo).port}`, app, ds: nodeDs,
+        async close() {
+          if (!nodes.delete(node)) return;
+          nodeServer.closeAllConnections();
+          await new Promise<void>((resolve) => nodeServer.close(() => resolve()));
+          await app.close();
+          await nodeDs.destroy();
+        },
+      };
+      nodes.add(node);
+      return node;
     },
     async close() {
+      for (const node of [...nodes]) await node.close();
+      await current.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (ds.isInitialized) await ds.destroy();

@@ -38,7 +38,7 @@ export function accountRouter(deps: HttpDeps): Router {
   const { provider, ds, config, keys, rp } = deps;
   const router = new Router({ prefix: '/account' });
   // Personal keys carry 80 bits, but guesses still cost: a few per hour per account.
-  const personalKeyLimiter = createLimiter({ keyPrefix: 'personal-key', points: 10, durationSeconds: 3600 });
+  const personalKeyLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'personal-key', points: 10, durationSeconds: 3600 });
 
   /** Someone else's passkey is forbidden (403) — to a helper above all; an unknown one is 404. */
   async function notMine(passkeyId: string): Promise<never> {

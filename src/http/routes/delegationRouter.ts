@@ -69,7 +69,7 @@ export function delegationRouter(deps: HttpDeps): Router {
   const { provider, ds, keys, rp } = deps;
   const router = new Router({ prefix: '/helpers' });
   // Invitation codes carry ~60 bits, but guesses still cost: a few dozen an hour per account.
-  const codeLimiter = createLimiter({ keyPrefix: 'delegation-code', points: 30, durationSeconds: 3600 });
+  const codeLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'delegation-code', points: 30, durationSeconds: 3600 });
 
 
   const requireSession = (ctx: Context) => requireSignedIn(deps, ctx);

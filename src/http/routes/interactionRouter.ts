@@ -53,9 +53,9 @@ export function interactionRouter(deps: HttpDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
   // Per-IP limits are generous (offices and carriers share addresses); per-account failures are
   // throttled separately (passkeys/throttle.ts) and per-address mail is strict.
-  const ipMailLimiter = createLimiter({ keyPrefix: 'signup-mail-ip', points: Math.ceil(50 * config.rateLimitMultiplier), durationSeconds: 3600 });
-  const addressMailLimiter = createLimiter({ keyPrefix: 'signup-mail-address', points: 5, durationSeconds: 3600 });
-  const signInLimiter = createLimiter({ keyPrefix: 'sign-in', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 300 });
+  const ipMailLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'signup-mail-ip', points: Math.ceil(50 * config.rateLimitMultiplier), durationSeconds: 3600 });
+  const addressMailLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'signup-mail-address', points: 5, durationSeconds: 3600 });
+  const signInLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'sign-in', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 300 });
 
   async function details(ctx: Context, expectPrompt?: string): Promise<Details> {
     const d = await provider.interactionDetails(ctx.req, ctx.res);
@@ -260,8 +260,10 @@ export function interactionRouter(deps: HttpDeps): Router {
     const email = normalizeEmail(field(ctx, 'email', 254));
     const account = email ? await ds.getRepository(Account).findOneBy({ email }) : null;
     ctx.set('cache-control', 'no-store');
-    // Unknown addresses get the same discoverable-credential options as an empty field.
-    ctx.body = await startAuthentication({ db: ds.manager, rp, bindingId: d.uid, accountId: account?.id });
+    // A typed address answers alike whether or not it has an account: the same options (no
+    // credential list), and a challenge only that account's passkey can answer — for an unknown
+    // address an id no account has, so any passkey fails exactly as another account's would.
+    ctx.body = await startAuthentication({ db: ds.manager, rp, bindingId: d.uid, accountId: account?.id ?? (email ? randomUUID() : undefined), listCredentials: false });
   });
 
   router.post('/passkey', async (ctx) => {
@@ -386,7 +388,10 @@ export function interactionRouter(deps: HttpDeps): Router {
     const result = email ? await redeemRecoveryCode({ db: ds.manager, pepper: keys.secrets.pepper, email, code }) : { ok: false as const, reason: 'invalid' as const };
     if (!result.ok) {
       metrics.signIns.inc({ method: 'recovery_code', outcome: result.reason === 'locked' ? 'locked' : result.reason === 'disabled' ? 'disabled' : 'failure' });
-      return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), langPath: p.recovery, actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error: ctx.state.t(`recovery.${result.reason === 'locked' || result.reason === 'disabled' ? result.reason : 'failed'}`) }, 400);
+      // One answer for an unknown address, a wrong code and a locked account: "locked" would
+      // tell a stranger that the address has an account. Only a correct code for a disabled
+      // account says so (whoever holds it may know).
+      return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), langPath: p.recovery, actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error: ctx.state.t(result.reason === 'disabled' ? 'recovery.disabled' : 'recovery.failed') }, 400);
     }
     await provider.interactionResult(ctx.req, ctx.res, { recovery: { accountId: result.accountId } } as InteractionResults, { mergeWithLastSubmission: false });
     ctx.status = 303;

@@ -41,7 +41,7 @@ export function proofingRouter(deps: HttpDeps): Router {
   const { provider, ds, config, keys, rp, vendors } = deps;
   const router = new Router({ prefix: '/verify' });
   const pctx: ProofingContext = { db: ds.manager, kek: keys.kek, vendors, pepper: keys.secrets.pepper };
-  const codeLimiter = createLimiter({ keyPrefix: 'proofing-code', points: 60, durationSeconds: 3600 });
+  const codeLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'proofing-code', points: 60, durationSeconds: 3600 });
 
   const requireSession = async (ctx: Context): Promise<SignedInSession> => (await requireSignedIn(deps, ctx)).session;
 
