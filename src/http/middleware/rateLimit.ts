@@ -4,6 +4,7 @@ import type { Context, Next } from 'koa';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
 import { TooManyRequests } from '../../shared/errors.js';
+import { isDatabaseDown } from '../../shared/isDatabaseDown.js';
 import { consumeDatabasePoints } from './databaseRateLimit.js';
 
 export interface Limiter {
@@ -58,6 +59,15 @@ export function limitProtocolEndpoints(limiter: Limiter) {
     try {
       await limiter.consume(ctx.ip);
     } catch (err) {
+      // The counters live in the database (or Redis): when it is down, answer as the
+      // provider's own endpoints do then (see observeProvider), in OAuth's terms.
+      if (isDatabaseDown(err)) {
+        ctx.status = 503;
+        ctx.set('retry-after', '5');
+        ctx.set('cache-control', 'no-store');
+        ctx.body = { error: 'temporarily_unavailable', error_description: 'OneDoor is temporarily unavailable; try again shortly' };
+        return;
+      }
       if (!(err instanceof TooManyRequests)) throw err;
       ctx.status = 429;
       ctx.set('retry-after', String(err.retryAfterSeconds));
