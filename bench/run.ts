@@ -233,6 +233,9 @@ async function main(): Promise<number> {
     PORT: String(port), ISSUER: issuer, DATABASE_URL: db.url, KEYS_DIR: path.join(work, 'keys'), OUTBOX_DIR: path.join(work, 'outbox'),
     // Every simulated person comes from 127.0.0.1: per-IP limits would stop the bench, not measure it.
     RATE_LIMIT_MULTIPLIER: '10000',
+    // With REDIS_URL, OneDoor keeps short-lived protocol state and rate-limit counters there, as
+    // a multi-node deployment would; the bench uses its own key prefix.
+    ...(process.env['REDIS_URL'] ? { REDIS_URL: process.env['REDIS_URL'], REDIS_KEY_PREFIX: `onedoor-bench-${randomBytes(4).toString('hex')}:` } : {}),
   };
   const onedoor = await startServerProcess({ entry: 'onedoor', logFile: path.join(work, 'onedoor.log'), env });
   let ds: DataSource | undefined;
@@ -282,9 +285,9 @@ async function main(): Promise<number> {
     const after = await onedoor.stats({ gc: true });
     say(`  RSS with ${sessions.toLocaleString('en-US')} sessions: ${mib(after.rssBytes)} MiB`);
 
-    const report = buildReport({ flows, ceiling, dbType: ds.options.type === 'better-sqlite3' ? 'SQLite' : 'MariaDB/MySQL', dbVersion, seeded, rest, after, sessions });
+    const report = buildReport({ flows, ceiling, dbType: `${ds.options.type === 'better-sqlite3' ? 'SQLite' : 'MariaDB/MySQL'}${process.env['REDIS_URL'] ? ' + Redis' : ''}`, dbVersion, seeded, rest, after, sessions });
     const md = toMarkdown(report);
-    const stem = `${report.date}-${report.database.type === 'SQLite' ? 'sqlite' : 'mysql'}${smoke ? '-smoke' : ''}`;
+    const stem = `${report.date}-${report.database.type.startsWith('SQLite') ? 'sqlite' : 'mysql'}${process.env['REDIS_URL'] ? '-redis' : ''}${smoke ? '-smoke' : ''}`;
     fs.writeFileSync(path.join(outDir, `${stem}.json`), `${JSON.stringify(report, null, 2)}\n`);
     fs.writeFileSync(path.join(outDir, `${stem}.md`), md);
     say(`\n${md}`);
