@@ -34,7 +34,7 @@ export function createLimiter(opts: { store: RateLimitStore; keyPrefix: string; 
         }
         return;
       }
-      const res = await consumeDatabasePoints({ ds: store.ds!, key: `${keyPrefix}:${hashed(key)}`, points: n, durationSeconds });
+      const res = await consumeDatabasePoints({ ds: store.ds!, key: `${keyPrefix}:${hashed(key)}`, points: n, durationSeconds, limit: points });
       if (res.consumed > points) throw new TooManyRequests(res.msBeforeNext / 1000);
     },
   };
