@@ -9,6 +9,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import type { DataSource } from 'typeorm';
 import { parseDatabaseUrl } from '../src/config/loadConfig.js';
 import { projectRoot } from '../src/shared/paths.js';
+import { writeSqlDate } from '../src/shared/sqlValues.js';
 import { createDataSource } from '../ormconfig.js';
 import { BenchPasskey } from './lib/benchPasskey.js';
 import { BenchTarget, REDIRECT_URI, SCOPE } from './lib/BenchTarget.js';
@@ -244,9 +245,9 @@ async function main(): Promise<number> {
   try {
     ds = createDataSource(parseDatabaseUrl(db.url));
     await ds.initialize();
-    const now = new Date();
+    const now = writeSqlDate(new Date());
     for (const c of agency.clients) {
-      await ds.query(`INSERT INTO oidc_clients (client_id, metadata, created_at, updated_at) VALUES (?, ?, ?, ?)`, [c['client_id'], JSON.stringify(c), now.toISOString().replace('T', ' ').replace('Z', ''), now.toISOString().replace('T', ' ').replace('Z', '')]);
+      await ds.query(`INSERT INTO oidc_clients (client_id, metadata, created_at, updated_at) VALUES (?, ?, ?, ?)`, [c['client_id'], JSON.stringify(c), now, now]);
     }
     const dbVersion = String(Object.values((await ds.query(ds.options.type === 'better-sqlite3' ? 'SELECT sqlite_version() AS v' : 'SELECT VERSION() AS v'))[0] as Record<string, string>)[0]);
 

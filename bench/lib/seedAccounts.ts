@@ -1,10 +1,6 @@
 import type { DataSource } from 'typeorm';
+import { sqlDialect, writeSqlDate } from '../../src/shared/sqlValues.js';
 import { BenchPasskey } from './benchPasskey.js';
-
-/** UTC 'YYYY-MM-DD HH:MM:SS.mmm', the form TypeORM stores datetime(3) columns in on both databases. */
-function sqlDate(d: Date): string {
-  return d.toISOString().replace('T', ' ').replace('Z', '');
-}
 
 /**
  * Seeds accounts `from`..`to-1`, each with a passkey (the bench key, its own credential id) and
@@ -24,17 +20,16 @@ export async function seedAccounts(opts: {
 }): Promise<{ rows: number; seconds: number }> {
   const { ds } = opts;
   const batch = opts.batch ?? 1000;
-  const mysql = ds.options.type === 'mysql' || ds.options.type === 'mariadb';
+  const { q } = sqlDialect(ds);
   const now = new Date();
-  const created = sqlDate(now);
-  const grantExpires = sqlDate(new Date(now.getTime() + 365 * 24 * 3600 * 1000));
+  const created = writeSqlDate(now);
+  const grantExpires = writeSqlDate(new Date(now.getTime() + 365 * 24 * 3600 * 1000));
   const iat = Math.floor(now.getTime() / 1000);
   const exp = iat + 365 * 24 * 3600;
   const t0 = performance.now();
   let rows = 0;
 
   const insert = async (run: (sql: string, params: unknown[]) => Promise<unknown>, table: string, columns: string[], values: unknown[][]) => {
-    const q = (c: string) => (mysql ? `\`${c}\`` : `"${c}"`);
     const tuple = `(${columns.map(() => '?').join(', ')})`;
     await run(`INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES ${values.map(() => tuple).join(', ')}`, values.flat());
     rows += values.length;
