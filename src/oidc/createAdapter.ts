@@ -1,8 +1,20 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
-import { type DataSource, IsNull, LessThan } from 'typeorm';
+import { type DataSource, IsNull, LessThan, LessThanOrEqual } from 'typeorm';
 import { OidcPayload } from '../../entities/index.js';
 import { scopesForMaxIal } from './claims.js';
 import { readSqlDate, sqlDialect, writeSqlDate } from '../shared/sqlValues.js';
+
+/** How long a node keeps a client's metadata before reading it again (README: Clients). */
+export const CLIENT_CACHE_MS = 5000;
+
+/**
+ * Stores an artifact only if no live one has its id, in one step that concurrent callers
+ * cannot both win: true for the caller that stored it. Both adapters have it; see
+ * `claimReplayIds` in createProvider.ts for why.
+ */
+export interface InsertNew {
+  insertNew(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean>;
+}
 
 /**
  * oidc-provider's adapter interface over TypeORM: every protocol artifact (Session,
@@ -12,7 +24,7 @@ import { readSqlDate, sqlDialect, writeSqlDate } from '../shared/sqlValues.js';
  *
  * Expiry follows the wall clock, as oidc-provider's own checks do.
  */
-export function createAdapter(ds: DataSource): new (name: string) => Adapter {
+export function createAdapter(ds: DataSource): new (name: string) => Adapter & InsertNew {
   const payloads = ds.getRepository(OidcPayload);
   const mysql = ds.options.type === 'mysql' || ds.options.type === 'mariadb';
   const { q } = sqlDialect(ds);
@@ -29,7 +41,18 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter {
     ? `ON DUPLICATE KEY UPDATE ${UPDATED.map((c) => `${q(c)} = VALUES(${q(c)})`).join(', ')}`
     : `ON CONFLICT (${q('model')}, ${q('id')}) DO UPDATE SET ${UPDATED.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}`);
 
+  const INSERT = `INSERT INTO ${q('oidc_payloads')} (${UPSERT_COLUMNS.map(q).join(', ')}) VALUES (${UPSERT_COLUMNS.map(() => '?').join(', ')})`;
+  const isDuplicateKey = (err: unknown) => {
+    const code = (err as { driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
+    return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+  };
+
   const FIND_CLIENT = `SELECT ${q('metadata')} FROM ${q('oidc_clients')} WHERE ${q('client_id')} = ?`;
+  // An agency's client is read on every token request and several times per sign-in, and only
+  // changes when an operator runs `onedoor clients add --replace` or `remove`: each node keeps
+  // what it read for CLIENT_CACHE_MS, so such a change reaches every node within that (README).
+  // Only clients that exist are kept, so the cache is no bigger than the client list.
+  const clientRows = new Map<string, { metadata: string; until: number }>();
 
   type Row = { payload: string; expires_at: string | Date | null; consumed_at: string | Date | null };
   const first = async (sql: string, params: unknown[]) => ((await ds.query(sql, params)) as Row[])[0];
@@ -44,7 +67,12 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter {
     return payload;
   }
 
-  return class TypeormAdapter implements Adapter {
+  const rowValues = (model: string, id: string, payload: AdapterPayload, expiresIn: number) => [
+    model, id, JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null,
+    payload.accountId ?? null, expiresIn ? writeSqlDate(new Date(Date.now() + expiresIn * 1000)) : null, null,
+  ];
+
+  return class TypeormAdapter implements Adapter, InsertNew {
     readonly model: string;
 
     constructor(name: string) {
@@ -53,16 +81,39 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter {
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are managed with `onedoor clients`');
-      await ds.query(UPSERT, [
-        this.model, id, JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null,
-        payload.accountId ?? null, expiresIn ? writeSqlDate(new Date(Date.now() + expiresIn * 1000)) : null, null,
-      ]);
+      await ds.query(UPSERT, rowValues(this.model, id, payload, expiresIn));
+    }
+
+    async insertNew(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+      try {
+        await ds.query(INSERT, rowValues(this.model, id, payload, expiresIn));
+        return true;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      // The id is taken, unless by a leftover whose artifact has expired (not purged yet).
+      const now = new Date();
+      const result = await payloads.update(
+        { model: this.model, id, expiresAt: LessThanOrEqual(now) },
+        { payload: JSON.stringify(payload), expiresAt: new Date(now.getTime() + expiresIn * 1000), consumedAt: null },
+      );
+      return result.affected === 1;
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
-        const row = ((await ds.query(FIND_CLIENT, [id])) as Array<{ metadata: string }>)[0];
-        if (!row) return undefined;
+        const now = Date.now();
+        let row = clientRows.get(id);
+        if (!row || row.until <= now) {
+          const found = ((await ds.query(FIND_CLIENT, [id])) as Array<{ metadata: string }>)[0];
+          if (!found) {
+            clientRows.delete(id);
+            return undefined;
+          }
+          row = { metadata: found.metadata, until: now + CLIENT_CACHE_MS };
+          clientRows.set(id, row);
+        }
+        // Parsed afresh each time: oidc-provider may keep and change the object it is given.
         const metadata = JSON.parse(row.metadata) as AdapterPayload & { scope?: string; max_ial?: number };
         // A client may ask for the scopes its max_ial allows (identity scopes need max_ial 2).
         metadata.scope ??= scopesForMaxIal(metadata.max_ial ?? 1).join(' ');

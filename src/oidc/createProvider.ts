@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import Provider, { type Configuration, type KoaContextWithOIDC, interactionPolicy, errors } from 'oidc-provider';
+import Provider, { type AdapterPayload, type Configuration, type KoaContextWithOIDC, interactionPolicy, errors } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { Account } from '../../entities/index.js';
 import type { Config } from '../config/loadConfig.js';
@@ -15,7 +16,7 @@ import { accountClaims } from './accountClaims.js';
 import { parseVerifiedWithin } from '../proofing/levels.js';
 import { SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
 import { validateOneDoorMetadata } from './clientMetadata.js';
-import { findGrantId } from './createAdapter.js';
+import { findGrantId, type InsertNew } from './createAdapter.js';
 import { createProtocolAdapter } from './createProtocolAdapter.js';
 import { memoFor } from './requestMemo.js';
 import { profileOf } from './assurancePolicy.js';
@@ -42,6 +43,24 @@ export interface CreateProviderOptions {
 export { pairwiseSubject };
 
 export const CLOCK_TOLERANCE_SECONDS = 15;
+
+/**
+ * A client assertion (or DPoP proof) may be used once: oidc-provider remembers each one's
+ * `jti` until it expires (ReplayDetection.unique). Its own check looks the id up, then saves
+ * it, so two requests carrying the same assertion at the same moment can both pass, and it
+ * costs two round trips. Here the id is stored in one statement that only one caller can win
+ * (a primary-key insert, or a Redis script), under the same id oidc-provider would use.
+ */
+function claimReplayIds(provider: Provider): void {
+  const model = (provider as unknown as { ReplayDetection: { adapter: Partial<InsertNew>; unique(iss: string, jti: string, exp: number): Promise<boolean> } }).ReplayDetection;
+  const adapter = model.adapter;
+  if (typeof adapter.insertNew !== 'function') throw new Error('the ReplayDetection adapter cannot claim ids atomically');
+  model.unique = async (iss, jti, exp) => {
+    const id = createHash('sha256').update(`${iss}${jti}`).digest('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    return adapter.insertNew!(id, { iss, jti: id, kind: 'ReplayDetection', iat: now, exp } as AdapterPayload, Math.max(1, exp - now));
+  };
+}
 
 export function createProvider({ config, ds, keys, pages, redis }: CreateProviderOptions): Provider {
   const accounts = ds.getRepository(Account);
@@ -257,6 +276,7 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  claimReplayIds(provider);
   registerTokenExchange({ provider, ds, keys });
 
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'end_session.error', 'backchannel.error'] as const) {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { InsertNew } from './createAdapter.js';
 
 /**
  * The oidc-provider models kept in Redis when REDIS_URL is set: short-lived, written on every
@@ -19,7 +20,17 @@ const CONSUME = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
 
-type RedisWithConsume = Redis & { onedoorConsume(key: string, now: string): Promise<number> };
+/** Writes the artifact (a hash, as upsert does) only if its key does not exist; 1 if it wrote. */
+const INSERT_NEW = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'payload', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+type RedisWithConsume = Redis & {
+  onedoorConsume(key: string, now: string): Promise<number>;
+  onedoorInsertNew(key: string, payload: string, ttl: string): Promise<number>;
+};
 
 /**
  * oidc-provider's adapter interface over Redis (ioredis), after the upstream example adapter:
@@ -27,14 +38,15 @@ type RedisWithConsume = Redis & { onedoorConsume(key: string, now: string): Prom
  * the keys issued under it (revokeByGrantId), and lookup keys for `uid` and `userCode`.
  * Keys are relative to the client's `keyPrefix`.
  */
-export function createRedisAdapter(opts: { redis: Redis }): new (name: string) => Adapter {
+export function createRedisAdapter(opts: { redis: Redis }): new (name: string) => Adapter & InsertNew {
   if (!('onedoorConsume' in opts.redis)) opts.redis.defineCommand('onedoorConsume', { numberOfKeys: 1, lua: CONSUME });
+  if (!('onedoorInsertNew' in opts.redis)) opts.redis.defineCommand('onedoorInsertNew', { numberOfKeys: 1, lua: INSERT_NEW });
   const redis = opts.redis as RedisWithConsume;
 
   const keyFor = (model: string, id: string) => `oidc:${model}:${id}`;
   const grantKeyFor = (grantId: string) => `oidc:grant:${grantId}`;
 
-  return class RedisAdapter implements Adapter {
+  return class RedisAdapter implements Adapter, InsertNew {
     readonly model: string;
 
     constructor(name: string) {
@@ -56,6 +68,13 @@ export function createRedisAdapter(opts: { redis: Redis }): new (name: string) =
       const results = await multi.exec();
       const failed = results?.find(([err]) => err);
       if (failed) throw failed[0]!;
+    }
+
+    /** Only for artifacts without grant, uid or user code (replay ids): SET NX is the claim. */
+    async insertNew(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+      if (payload.grantId || payload.uid || payload.userCode) throw new Error('insertNew is for plain artifacts');
+      const ttl = Math.max(1, Math.ceil(expiresIn || 0));
+      return (await redis.onedoorInsertNew(keyFor(this.model, id), JSON.stringify(payload), String(ttl))) === 1;
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {

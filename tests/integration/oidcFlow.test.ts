@@ -274,6 +274,13 @@ describe('client authentication with private_key_jwt', () => {
     expect(second.body.error).toBe('invalid_client');
   });
 
+  test('when the same assertion arrives in several requests at once, then exactly one is authenticated', async () => {
+    const assertion = await sign({ aud: server.url });
+    const results = await Promise.all(Array.from({ length: 8 }, () => tokenRequest(assertion)));
+    const errors = results.map((r) => r.body.error).sort();
+    expect(errors).toEqual(['invalid_client', 'invalid_client', 'invalid_client', 'invalid_client', 'invalid_client', 'invalid_client', 'invalid_client', 'invalid_grant']);
+  });
+
   test('when the assertion is signed by another key, then the client is not authenticated', async () => {
     const other = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
     const forged = await new SignJWT({ aud: server.url }).setProtectedHeader({ alg: 'ES256', kid: agencyA.kid }).setIssuer('agency-a').setSubject('agency-a').setIssuedAt().setExpirationTime('60s').setJti(randomUUID()).sign(other.privateKey);
