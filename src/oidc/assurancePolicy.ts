@@ -3,8 +3,8 @@ import type { DataSource } from 'typeorm';
 import { Delegation, Passkey } from '../../entities/index.js';
 import { actorChoice } from './actorPolicy.js';
 import { aalFromAmr, ialFromProfile, parseVerifiedWithin } from '../proofing/levels.js';
-import { profileState } from '../proofing/verifiedProfiles.js';
-import { memoFor } from './requestMemo.js';
+import { accountWithProfile } from '../accounts/accountWithProfile.js';
+import { memoFor, seedMemo } from './requestMemo.js';
 import { clock } from '../shared/clock.js';
 import { type AchievedAssurance, type AssuranceRequirement, chooseAcr, requirementOf } from './acr.js';
 
@@ -20,9 +20,30 @@ export interface Assessment {
   principalIal?: 1 | 2 | undefined;
 }
 
-/** An account's verified-profile state, read once per request. */
-export function profileOf(ctx: object | undefined, ds: DataSource, accountId: string) {
-  return memoFor(ctx, `profile:${accountId}`, () => profileState({ db: ds.manager, accountId }));
+/**
+ * An account with its verified-profile state, read once per request in one statement. Given a
+ * grant id, the same statement answers which delegation that grant is under (see delegationLinkOf
+ * in createProvider.ts), unless the request asked already.
+ */
+function accountAndProfileOf(ctx: object | undefined, ds: DataSource, accountId: string, grantId?: string) {
+  return memoFor(ctx, `account:${accountId}`, async () => {
+    const found = await accountWithProfile(ds, accountId, { grantId });
+    if (found.delegationLink) seedMemo(ctx, delegationLinkKey(found.delegationLink.grantId), found.delegationLink.delegationId);
+    return found;
+  });
+}
+
+/** The request-memo key under which a grant's delegation link is kept. */
+export const delegationLinkKey = (grantId: string) => `delegation-link:${grantId}`;
+
+/** An account (null when there is none), read once per request together with its profile state. */
+export async function accountOf(ctx: object | undefined, ds: DataSource, accountId: string, opts: { grantId?: string | undefined } = {}) {
+  return (await accountAndProfileOf(ctx, ds, accountId, opts.grantId)).account;
+}
+
+/** An account's verified-profile state, read once per request together with the account. */
+export async function profileOf(ctx: object | undefined, ds: DataSource, accountId: string) {
+  return (await accountAndProfileOf(ctx, ds, accountId)).profile;
 }
 
 /**

@@ -2,14 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import Provider, { type AdapterPayload, type Configuration, type KoaContextWithOIDC, interactionPolicy, errors } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
-import { Account } from '../../entities/index.js';
 import type { Config } from '../config/loadConfig.js';
 import { pairwiseSubject } from './pairwise.js';
 import { logger } from '../shared/logger.js';
 import { ACR_VALUES_SUPPORTED } from './acr.js';
 import { assurancePrompt } from './assurancePolicy.js';
 import { actorChoice, actorPrompt } from './actorPolicy.js';
-import { delegationClaims, delegationOfGrant } from './delegatedAuthorization.js';
+import { delegationClaims, delegationLinkOf, delegationOfGrant } from './delegatedAuthorization.js';
 import { registerTokenExchange, TOKEN_EXCHANGE, presetExtra } from './tokenExchange.js';
 import { DelegatedGrant } from '../../entities/index.js';
 import { accountClaims } from './accountClaims.js';
@@ -19,7 +18,7 @@ import { validateOneDoorMetadata } from './clientMetadata.js';
 import { findGrantId, type InsertNew } from './createAdapter.js';
 import { createProtocolAdapter } from './createProtocolAdapter.js';
 import { memoFor } from './requestMemo.js';
-import { profileOf } from './assurancePolicy.js';
+import { accountOf, delegationLinkKey, profileOf } from './assurancePolicy.js';
 import type { KeyMaterial } from './keys.js';
 
 /** OneDoor's own account pages sign in through the provider like any client (first party). */
@@ -63,10 +62,9 @@ function claimReplayIds(provider: Provider): void {
 }
 
 export function createProvider({ config, ds, keys, pages, redis }: CreateProviderOptions): Provider {
-  const accounts = ds.getRepository(Account);
 
   /** The delegation behind a grant, looked up once per request (see requestMemo). */
-  const delegationOf = (ctx: object | undefined, grantId: string | undefined) => memoFor(ctx, `delegation:${grantId ?? ''}`, () => delegationOfGrant(ds, grantId));
+  const delegationOf = (ctx: object | undefined, grantId: string | undefined) => memoFor(ctx, `delegation:${grantId ?? ''}`, () => delegationOfGrant(ds, grantId, (id) => memoFor(ctx, delegationLinkKey(id), () => delegationLinkOf(ds, id))));
   /** The delegation the current request acts under (token being used, or the consent chosen). */
   const delegationInContext = (ctx: KoaContextWithOIDC) => {
     const e = ctx.oidc?.entities as Record<string, { grantId?: string } | undefined> | undefined;
@@ -234,10 +232,10 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
       return undefined;
     },
     findAccount: async (ctx, id, token) => {
-      let account = await memoFor(ctx, `account:${id}`, () => accounts.findOneBy({ id }));
-      if (!account || account.status !== 'active') return undefined;
       // Under a delegation the claims are the principal's (sub included), plus `act` and `delegation`.
       const grantId = (token as { grantId?: string } | undefined)?.grantId ?? (ctx.oidc?.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId;
+      let account = await accountOf(ctx, ds, id, { grantId });
+      if (!account || account.status !== 'active') return undefined;
       const delegated = await delegationOf(ctx, grantId);
       if (delegated === null) return undefined;
       if (delegated) {

@@ -23,3 +23,17 @@ export function memoFor<T>(ctx: object | undefined, key: string, load: () => Pro
   }
   return p;
 }
+
+/**
+ * Records the answer to a question another lookup happened to answer too (e.g. the account
+ * read also said which delegation a grant is under), unless the request already asked it.
+ */
+export function seedMemo<T>(ctx: object | undefined, key: string, value: T): void {
+  if (!ctx) return;
+  let memo = memos.get(ctx);
+  if (!memo) {
+    memo = new Map();
+    memos.set(ctx, memo);
+  }
+  if (!memo.has(key)) memo.set(key, Promise.resolve(value));
+}

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { VerifiedProfile } from '../../entities/index.js';
 import { recordEvent } from '../audit/recordEvent.js';
 import { readSqlDate, sqlDialect } from '../shared/sqlValues.js';
@@ -61,13 +61,27 @@ export async function completeProofing(ctx: ProofingContext, opts: { state: Proo
 }
 
 /** What assurance decisions need: when verified, and whether with a facial match (active profiles only). */
+/** A verified_profiles row's state columns, as `profileRow` reads them (table alias optional). */
+export function profileColumns(db: EntityManager | DataSource, alias?: string): string {
+  const { q } = sqlDialect(db);
+  const col = (c: string) => (alias ? `${q(alias)}.${q(c)}` : q(c));
+  return `${col('status')} AS ${q('profileStatus')}, ${col('verified_at')} AS ${q('profileVerifiedAt')}, ${col('facial_match')} AS ${q('profileFacialMatch')}`;
+}
+
+export interface ProfileRow { profileStatus: VerifiedProfile['status'] | null; profileVerifiedAt: string | Date | null; profileFacialMatch: number | boolean | null }
+
+/** What `profileColumns` selected, as a profile state ({} when there is no profile). */
+export function profileFromRow(p: ProfileRow | undefined): ProfileState & { status?: VerifiedProfile['status'] } {
+  if (!p?.profileStatus) return {};
+  if (p.profileStatus !== 'active') return { status: p.profileStatus };
+  return { status: p.profileStatus, verifiedAt: readSqlDate(p.profileVerifiedAt)!, facialMatch: Boolean(p.profileFacialMatch) };
+}
+
 export async function profileState(opts: { db: EntityManager; accountId: string }): Promise<ProfileState & { status?: VerifiedProfile['status'] }> {
   // Read on every authorization and token use: plain SQL on the primary key.
   const { q } = sqlDialect(opts.db);
-  const p = ((await opts.db.query(`SELECT ${q('status')} AS ${q('status')}, ${q('verified_at')} AS ${q('verifiedAt')}, ${q('facial_match')} AS ${q('facialMatch')} FROM ${q('verified_profiles')} WHERE ${q('account_id')} = ?`, [opts.accountId])) as Array<{ status: VerifiedProfile['status']; verifiedAt: string | Date; facialMatch: number | boolean }>)[0];
-  if (!p) return {};
-  if (p.status !== 'active') return { status: p.status };
-  return { status: p.status, verifiedAt: readSqlDate(p.verifiedAt)!, facialMatch: Boolean(p.facialMatch) };
+  const rows = (await opts.db.query(`SELECT ${profileColumns(opts.db)} FROM ${q('verified_profiles')} WHERE ${q('account_id')} = ?`, [opts.accountId])) as ProfileRow[];
+  return profileFromRow(rows[0]);
 }
 
 /** The verified identity, decrypted, for claims release; undefined without an active profile. */
