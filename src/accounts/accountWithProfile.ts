@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { Account } from '../../entities/index.js';
 import { profileColumns, profileFromRow, type ProfileRow } from '../proofing/verifiedProfiles.js';
-import { sqlDialect } from '../shared/sqlValues.js';
+import { entityColumns, hydrateEntity, sqlDialect } from '../shared/sqlValues.js';
 
 const statements = new WeakMap<DataSource, { plain: string; withLink: string }>();
 
@@ -23,12 +23,11 @@ export interface AccountWithProfile {
  * belongs to, the other question every token use asks.
  */
 export async function accountWithProfile(ds: DataSource, accountId: string, opts: { grantId?: string | undefined } = {}): Promise<AccountWithProfile> {
-  const meta = ds.getMetadata(Account);
   let sql = statements.get(ds);
   if (!sql) {
     const { q } = sqlDialect(ds);
-    const columns = meta.columns.map((c) => `${q('a')}.${q(c.databaseName)} AS ${q(`a_${c.databaseName}`)}`).join(', ');
-    const from = `FROM ${q(meta.tableName)} ${q('a')} LEFT JOIN ${q('verified_profiles')} ${q('p')} ON ${q('p')}.${q('account_id')} = ${q('a')}.${q('id')} WHERE ${q('a')}.${q('id')} = ?`;
+    const columns = entityColumns(ds, Account, 'a');
+    const from = `FROM ${q(ds.getMetadata(Account).tableName)} ${q('a')} LEFT JOIN ${q('verified_profiles')} ${q('p')} ON ${q('p')}.${q('account_id')} = ${q('a')}.${q('id')} WHERE ${q('a')}.${q('id')} = ?`;
     const link = `(SELECT ${q('delegation_id')} FROM ${q('delegated_grants')} WHERE ${q('grant_id')} = ?) AS ${q('delegationId')}`;
     sql = { plain: `SELECT ${columns}, ${profileColumns(ds, 'p')} ${from}`, withLink: `SELECT ${columns}, ${profileColumns(ds, 'p')}, ${link} ${from}` };
     statements.set(ds, sql);
@@ -37,7 +36,6 @@ export async function accountWithProfile(ds: DataSource, accountId: string, opts
   const rows = (await ds.query(grantId ? sql.withLink : sql.plain, grantId ? [grantId, accountId] : [accountId])) as Array<Record<string, unknown> & ProfileRow & { delegationId?: string | null }>;
   const row = rows[0];
   if (!row) return { account: null, profile: {} };
-  const account = ds.getRepository(Account).create();
-  for (const c of meta.columns) c.setEntityValue(account, ds.driver.prepareHydratedValue(row[`a_${c.databaseName}`], c));
+  const account = hydrateEntity(ds, Account, row, 'a');
   return { account, profile: profileFromRow(row), ...(grantId ? { delegationLink: { grantId, delegationId: row.delegationId ?? undefined } } : {}) };
 }

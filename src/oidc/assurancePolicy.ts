@@ -1,10 +1,11 @@
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
-import { Delegation, Passkey } from '../../entities/index.js';
+import { Delegation } from '../../entities/index.js';
 import { actorChoice } from './actorPolicy.js';
 import { aalFromAmr, ialFromProfile, parseVerifiedWithin } from '../proofing/levels.js';
 import { accountWithProfile } from '../accounts/accountWithProfile.js';
 import { memoFor, seedMemo } from './requestMemo.js';
+import { sqlDialect } from '../shared/sqlValues.js';
 import { clock } from '../shared/clock.js';
 import { type AchievedAssurance, type AssuranceRequirement, chooseAcr, requirementOf } from './acr.js';
 
@@ -65,7 +66,7 @@ async function computeAssessment(ctx: KoaContextWithOIDC, ds: DataSource): Promi
     verifiedWithinSeconds: parseVerifiedWithin(ctx.oidc.params!['verified_within']),
     facialMatchRequired: requirement.facialMatch,
   });
-  const hasDeviceBoundPasskey = aal === 3 || await ds.getRepository(Passkey).existsBy({ accountId, backupEligible: false });
+  const hasDeviceBoundPasskey = aal === 3 || await hasDeviceBound(ds, accountId);
   // Acting for someone: identity assurance is that of the weaker of the two people (both must
   // be verified for IAL2); authentication assurance is the helper's own.
   const delegationId = actorChoice(ctx)?.delegationId;
@@ -83,6 +84,13 @@ async function computeAssessment(ctx: KoaContextWithOIDC, ds: DataSource): Promi
     helperIal: ial,
     principalIal,
   };
+}
+
+/** Whether the account has a passkey that cannot leave its device (asked on every authorization). */
+async function hasDeviceBound(ds: DataSource, accountId: string): Promise<boolean> {
+  const { q } = sqlDialect(ds);
+  const rows = (await ds.query(`SELECT 1 AS ${q('found')} FROM ${q('passkeys')} WHERE ${q('account_id')} = ? AND ${q('backup_eligible')} = 0 LIMIT 1`, [accountId])) as unknown[];
+  return rows.length > 0;
 }
 
 /**

@@ -5,7 +5,7 @@ import { scopesForMaxIal } from './claims.js';
 import { readSqlDate, sqlDialect, writeSqlDate } from '../shared/sqlValues.js';
 
 /** How long a node keeps a client's metadata before reading it again (README: Clients). */
-export const CLIENT_CACHE_MS = 5000;
+export const CLIENT_CACHE_MS = 1000;
 
 /**
  * Stores an artifact only if no live one has its id, in one step that concurrent callers
@@ -158,8 +158,16 @@ export async function purgeExpiredPayloads(ds: DataSource, graceSeconds = 60): P
 
 /** The newest live grant an account gave a client, if any (consent is per person, not per browser). */
 export async function findGrantId(ds: DataSource, accountId: string, clientId: string): Promise<string | undefined> {
-  const rows = await ds.getRepository(OidcPayload).find({ where: { model: 'Grant', accountId }, order: { expiresAt: 'DESC' } });
+  // On every sign-in at an agency from a new browser: plain SQL on the (account, model) index.
+  const { q } = sqlDialect(ds);
+  const rows = (await ds.query(
+    `SELECT ${q('id')}, ${q('payload')}, ${q('expires_at')} FROM ${q('oidc_payloads')} WHERE ${q('account_id')} = ? AND ${q('model')} = 'Grant' ORDER BY ${q('expires_at')} DESC`,
+    [accountId],
+  )) as Array<{ id: string; payload: string; expires_at: string | Date | null }>;
   const now = Date.now();
-  const row = rows.find((r) => (!r.expiresAt || r.expiresAt.getTime() > now) && (JSON.parse(r.payload) as { clientId?: string }).clientId === clientId);
+  const row = rows.find((r) => {
+    const expiresAt = readSqlDate(r.expires_at);
+    return (!expiresAt || expiresAt.getTime() > now) && (JSON.parse(r.payload) as { clientId?: string }).clientId === clientId;
+  });
   return row?.id;
 }

@@ -10,7 +10,6 @@ import { assurancePrompt } from './assurancePolicy.js';
 import { actorChoice, actorPrompt } from './actorPolicy.js';
 import { delegationClaims, delegationLinkOf, delegationOfGrant } from './delegatedAuthorization.js';
 import { registerTokenExchange, TOKEN_EXCHANGE, presetExtra } from './tokenExchange.js';
-import { DelegatedGrant } from '../../entities/index.js';
 import { accountClaims } from './accountClaims.js';
 import { parseVerifiedWithin } from '../proofing/levels.js';
 import { SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
@@ -212,7 +211,7 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
       const accountId = ctx.oidc.session!.accountId;
       // A grant issued under a delegation is only used when the person chose to act under it in
       // this authorization (its grant id then comes with the consent result).
-      const isDelegated = async (id: string | undefined) => !!id && await ds.getRepository(DelegatedGrant).existsBy({ grantId: id });
+      const isDelegated = async (id: string | undefined) => !!id && !!(await memoFor(ctx, delegationLinkKey(id), () => delegationLinkOf(ds, id)));
       let grantId = ctx.oidc.result?.consent?.grantId;
       if (!grantId || (!actorChoice(ctx)?.delegationId && await isDelegated(grantId))) {
         const fromSession = ctx.oidc.session!.grantIdFor(clientId);

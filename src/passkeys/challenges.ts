@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { WebAuthnChallenge } from '../../entities/index.js';
 import { clock } from '../shared/clock.js';
+import { entityColumns, hydrateEntity, isMysql, sqlDialect, writeSqlDate } from '../shared/sqlValues.js';
 
 export const CHALLENGE_TTL_SECONDS = 5 * 60;
 
@@ -14,10 +15,15 @@ export interface RelyingParty {
 /** Stores the one live challenge for (binding, purpose), replacing any earlier one. */
 export async function storeChallenge(opts: { db: EntityManager; bindingId: string; purpose: WebAuthnChallenge['purpose']; challenge: string; accountId: string | null }): Promise<void> {
   // One row per (binding, purpose), enforced by a unique index: a new challenge replaces the old.
-  await opts.db.getRepository(WebAuthnChallenge).upsert({
-    id: randomUUID(), bindingId: opts.bindingId, purpose: opts.purpose, challenge: opts.challenge,
-    accountId: opts.accountId, expiresAt: new Date(clock.nowMs() + CHALLENGE_TTL_SECONDS * 1000),
-  }, ['bindingId', 'purpose']);
+  // Plain SQL: every sign-in stores one, and the query builder costs more than the statement.
+  const { q } = sqlDialect(opts.db);
+  const mysql = isMysql(opts.db);
+  const replaced = ['id', 'challenge', 'account_id', 'expires_at'];
+  const sql = `INSERT INTO ${q('webauthn_challenges')} (${['id', 'binding_id', 'purpose', 'challenge', 'account_id', 'expires_at'].map(q).join(', ')}) VALUES (?, ?, ?, ?, ?, ?) `
+    + (mysql
+      ? `ON DUPLICATE KEY UPDATE ${replaced.map((c) => `${q(c)} = VALUES(${q(c)})`).join(', ')}`
+      : `ON CONFLICT (${q('binding_id')}, ${q('purpose')}) DO UPDATE SET ${replaced.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}`);
+  await opts.db.query(sql, [randomUUID(), opts.bindingId, opts.purpose, opts.challenge, opts.accountId, writeSqlDate(new Date(clock.nowMs() + CHALLENGE_TTL_SECONDS * 1000))]);
 }
 
 /**
@@ -25,10 +31,14 @@ export async function storeChallenge(opts: { db: EntityManager; bindingId: strin
  * at most once even under concurrent submissions, and a failed verification burns it too.
  */
 export async function takeChallenge(opts: { db: EntityManager; bindingId: string; purpose: WebAuthnChallenge['purpose'] }): Promise<WebAuthnChallenge | undefined> {
-  const repo = opts.db.getRepository(WebAuthnChallenge);
-  const row = await repo.findOneBy({ bindingId: opts.bindingId, purpose: opts.purpose });
-  if (!row) return undefined;
-  const res = await repo.delete({ id: row.id });
+  const { q } = sqlDialect(opts.db);
+  const found = ((await opts.db.query(
+    `SELECT ${entityColumns(opts.db, WebAuthnChallenge, 'c')} FROM ${q('webauthn_challenges')} ${q('c')} WHERE ${q('c')}.${q('binding_id')} = ? AND ${q('c')}.${q('purpose')} = ?`,
+    [opts.bindingId, opts.purpose],
+  )) as Array<Record<string, unknown>>)[0];
+  if (!found) return undefined;
+  const row = hydrateEntity(opts.db, WebAuthnChallenge, found, 'c');
+  const res = await opts.db.getRepository(WebAuthnChallenge).delete({ id: row.id });
   if (!res.affected) return undefined;
   if (row.expiresAt.getTime() <= clock.nowMs()) return undefined;
   return row;

@@ -2,12 +2,23 @@ import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from '@
 import type { EntityManager } from 'typeorm';
 import { Account, Passkey } from '../../entities/index.js';
 import { clock } from '../shared/clock.js';
+import { entityColumns, hydrateEntity, sqlDialect } from '../shared/sqlValues.js';
 import { type RelyingParty, takeChallenge } from './challenges.js';
 import { noteFailedAttempt, isLocked } from './throttle.js';
 
 export type FinishAuthenticationResult =
   | { ok: true; accountId: string; passkey: Passkey }
   | { ok: false; reason: 'no_challenge' | 'unknown_credential' | 'wrong_account' | 'not_verified' | 'locked' | 'disabled'; accountId?: string };
+
+/** A credential and the account it belongs to, in one statement (every sign-in asks). */
+async function passkeyWithAccount(db: EntityManager, credentialId: string): Promise<{ passkey: Passkey; account: Account } | undefined> {
+  const { q } = sqlDialect(db);
+  const row = ((await db.query(
+    `SELECT ${entityColumns(db, Passkey, 'p')}, ${entityColumns(db, Account, 'a')} FROM ${q('passkeys')} ${q('p')} JOIN ${q('accounts')} ${q('a')} ON ${q('a')}.${q('id')} = ${q('p')}.${q('account_id')} WHERE ${q('p')}.${q('id')} = ?`,
+    [credentialId],
+  )) as Array<Record<string, unknown>>)[0];
+  return row ? { passkey: hydrateEntity(db, Passkey, row, 'p'), account: hydrateEntity(db, Account, row, 'a') } : undefined;
+}
 
 /**
  * Verifies a passkey assertion against this flow's challenge (single use): the credential must
@@ -22,17 +33,15 @@ export async function finishAuthentication(opts: {
 }): Promise<FinishAuthenticationResult> {
   const challenge = await takeChallenge({ db: opts.db, bindingId: opts.bindingId, purpose: 'authenticate' });
   if (!challenge) return { ok: false, reason: 'no_challenge' };
-  const passkeys = opts.db.getRepository(Passkey);
   const credentialId = typeof opts.response?.id === 'string' ? opts.response.id : '';
-  const passkey = credentialId ? await passkeys.findOneBy({ id: credentialId }) : null;
-  if (!passkey) return { ok: false, reason: 'unknown_credential' };
+  const found = credentialId ? await passkeyWithAccount(opts.db, credentialId) : undefined;
+  if (!found) return { ok: false, reason: 'unknown_credential' };
+  const { passkey, account } = found;
   if (challenge.accountId && challenge.accountId !== passkey.accountId) return { ok: false, reason: 'wrong_account' };
   const userHandle = opts.response.response?.userHandle;
   if (userHandle && Buffer.from(userHandle, 'base64url').toString('utf8') !== passkey.accountId) {
     return { ok: false, reason: 'wrong_account' };
   }
-  const account = await opts.db.getRepository(Account).findOneBy({ id: passkey.accountId });
-  if (!account) return { ok: false, reason: 'unknown_credential' };
   if (isLocked(account)) return { ok: false, reason: 'locked', accountId: account.id };
 
   let info;
@@ -59,7 +68,7 @@ export async function finishAuthentication(opts: {
   // Only someone holding the passkey learns that its account is disabled.
   if (account.status !== 'active') return { ok: false, reason: 'disabled', accountId: account.id };
   // Guard the counter in the update too, so two racing assertions cannot both move it.
-  const res = await passkeys.createQueryBuilder().update()
+  const res = await opts.db.getRepository(Passkey).createQueryBuilder().update()
     .set({ signCount: info.newCounter, backedUp: info.credentialBackedUp, lastUsedAt: clock.now() })
     .where('id = :id AND (sign_count < :n OR (sign_count = 0 AND :n = 0))', { id: passkey.id, n: info.newCounter })
     .execute();
