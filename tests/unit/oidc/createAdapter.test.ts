@@ -63,3 +63,37 @@ test('when a client does not exist, then nothing is remembered and it is found o
   await db.ds.getRepository(OidcClient).save({ clientId, metadata: JSON.stringify({ client_id: clientId }), createdAt: now, updatedAt: now });
   expect(await clients.find(clientId)).toMatchObject({ client_id: clientId });
 });
+
+test('when several artifacts are read at once, then each gets its own row, exactly by id, in one statement', async () => {
+  const access = new Adapter('AccessToken');
+  const refresh = new Adapter('RefreshToken');
+  const id = randomUUID();
+  const other = randomUUID();
+  await access.upsert(id, { accountId: 'a', kind: 'AccessToken', jti: id } as never, 60);
+  await refresh.upsert(other, { accountId: 'b', kind: 'RefreshToken', jti: other } as never, 60);
+  let statements = 0;
+  const query = db.ds.query.bind(db.ds);
+  db.ds.query = ((...args: Parameters<typeof query>) => { statements += 1; return query(...args); }) as typeof query;
+  try {
+    const [a, b, c, d, e] = await Promise.all([
+      access.find(id), refresh.find(id), access.find(other), refresh.find(other), access.find(`${id} `),
+    ]);
+    expect(statements).toBe(1);
+    expect(a).toMatchObject({ accountId: 'a' });
+    expect(b).toBeUndefined();
+    expect(c).toBeUndefined();
+    expect(d).toMatchObject({ accountId: 'b' });
+    expect(e).toBeUndefined(); // not the row of the id it pads to
+  } finally {
+    db.ds.query = query;
+  }
+});
+
+test('when more reads are waiting than one statement takes, then all are answered', async () => {
+  const access = new Adapter('AccessToken');
+  const ids = Array.from({ length: 120 }, () => randomUUID());
+  await Promise.all(ids.slice(0, 60).map((id) => access.upsert(id, { jti: id } as never, 60)));
+  const found = await Promise.all(ids.map((id) => access.find(id)));
+  expect(found.slice(0, 60).map((p) => p?.['jti'])).toEqual(ids.slice(0, 60));
+  expect(found.slice(60).every((p) => p === undefined)).toBe(true);
+});
