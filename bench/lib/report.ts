@@ -14,7 +14,7 @@ export interface BenchReport {
   machine: { cpu: string; cores: number; memoryGiB: number; os: string };
   versions: Record<string, string>;
   database: { type: string; version: string };
-  settings: { warmupSeconds: number; durationSeconds: number; concurrency: number; accountsSmall: number; accountsLarge: number; sessions: number };
+  settings: { serverWarmupSeconds: number; warmupSeconds: number; durationSeconds: number; concurrency: number; accountsSmall: number; accountsLarge: number; sessions: number };
   ceiling: CeilingResult[];
   flows: FlowResult[];
   /** OneDoor CPU per operation / bare oidc-provider CPU per operation, per shared flow. */
@@ -34,7 +34,7 @@ export function toMarkdown(r: BenchReport): string {
   lines.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.os}. ` +
     `Database: ${r.database.type} ${r.database.version}. ` +
     `Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
-  lines.push(`Each flow: ${r.settings.warmupSeconds} s warm-up, then ${r.settings.durationSeconds} s at concurrency ${r.settings.concurrency}; ` +
+  lines.push(`Each server first signs people in for ${r.settings.serverWarmupSeconds} s, unmeasured, so that V8 has optimized it. Each flow: ${r.settings.warmupSeconds} s warm-up, then ${r.settings.durationSeconds} s at concurrency ${r.settings.concurrency}; ` +
     `load generator on the same machine. **per core** = 1 / (server CPU seconds per operation), read from the server process.`, '');
   lines.push('| flow | server | accounts | ops/s | p50 ms | p95 ms | p99 ms | server CPU ms/op | per core /s | errors |');
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');

@@ -10,8 +10,9 @@ export interface RemoveClientOptions {
 }
 
 /**
- * `onedoor clients remove ID`. Tokens already issued to the client stop working at once:
- * oidc-provider loads the client for every token use, and it is gone.
+ * `onedoor clients remove ID`. Tokens already issued to the client stop working within a
+ * second: oidc-provider loads the client for every token use, and each node reads it from the
+ * database at most once a second (CLIENT_CACHE_MS).
  */
 export async function removeClient({ config, clientId }: RemoveClientOptions): Promise<string> {
   if (clientId === ACCOUNT_CLIENT_ID) throw new CliError(`client_id: ${ACCOUNT_CLIENT_ID} is built in and cannot be removed`);

@@ -49,11 +49,12 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
     return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
   };
 
-  const FIND_CLIENT = `SELECT ${q('metadata')} FROM ${q('oidc_clients')} WHERE ${q('client_id')} = ?`;
+  const FIND_CLIENT = `SELECT ${q('client_id')}, ${q('metadata')} FROM ${q('oidc_clients')} WHERE ${q('client_id')} = ?`;
   // An agency's client is read on every token request and several times per sign-in, and only
   // changes when an operator runs `onedoor clients add --replace` or `remove`: each node keeps
   // what it read for CLIENT_CACHE_MS, so such a change reaches every node within that (README).
-  // Only clients that exist are kept, so the cache is no bigger than the client list.
+  // Only ids that are exactly a client's are kept (MySQL's collation would also match the id
+  // with trailing spaces), so the cache is no bigger than the list of clients.
   const clientRows = new Map<string, { metadata: string; until: number }>();
 
   type Row = { payload: string; expires_at: string | Date | null; consumed_at: string | Date | null };
@@ -85,7 +86,8 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
       const byKey = new Map(rows.map((r) => [`${r.model}\n${r.id}`, r]));
       for (const w of batch) w.resolve(byKey.get(`${w.model}\n${w.id}`));
     } catch (err) {
-      for (const w of batch) w.reject(err);
+      // One failure answers every waiting request: the error must not carry the others' token ids.
+      for (const w of batch) w.reject(withoutValues(err));
     }
   }
   function flushReads(): void {
@@ -136,7 +138,7 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
         const now = Date.now();
         let row = clientRows.get(id);
         if (!row || row.until <= now) {
-          const found = ((await ds.query(FIND_CLIENT, [id])) as Array<{ metadata: string }>)[0];
+          const found = ((await ds.query(FIND_CLIENT, [id])) as Array<{ client_id: string; metadata: string }>).find((r) => r.client_id === id);
           if (!found) {
             clientRows.delete(id);
             return undefined;
@@ -179,6 +181,19 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
       await payloads.delete({ grantId });
     }
   };
+}
+
+/**
+ * The error of a statement that held several requests' values (token ids), without them: TypeORM
+ * copies the parameters, and mysql2 the statement with its values inlined, onto the error.
+ */
+function withoutValues(err: unknown): unknown {
+  if (!err || typeof err !== 'object') return err;
+  const e = err as { parameters?: unknown; sql?: unknown; driverError?: { sql?: unknown } };
+  if ('parameters' in e) e.parameters = [];
+  if ('sql' in e) e.sql = '';
+  if (e.driverError && typeof e.driverError === 'object' && 'sql' in e.driverError) e.driverError.sql = '';
+  return err;
 }
 
 /** Deletes artifacts that expired more than `graceSeconds` ago. Returns how many went. */

@@ -55,6 +55,15 @@ test('when a client is changed in the database, then a node sees the change with
   expect(await clients.find(clientId)).toBeUndefined();
 }, 20_000);
 
+test('when a client id is asked for with trailing spaces, then it is not that client (MySQL pads)', async () => {
+  const clients = new Adapter('Client');
+  const clientId = `c-${randomUUID()}`;
+  const now = new Date();
+  await db.ds.getRepository(OidcClient).save({ clientId, metadata: JSON.stringify({ client_id: clientId }), createdAt: now, updatedAt: now });
+  expect(await clients.find(`${clientId}   `)).toBeUndefined();
+  expect(await clients.find(clientId)).toMatchObject({ client_id: clientId });
+});
+
 test('when a client does not exist, then nothing is remembered and it is found once added', async () => {
   const clients = new Adapter('Client');
   const clientId = `c-${randomUUID()}`;
