@@ -18,6 +18,7 @@ import { measureCeiling } from './lib/measureCeiling.js';
 import { type BenchReport, type Goal, toMarkdown } from './lib/report.js';
 import { type FlowResult, runLoad } from './lib/runLoad.js';
 import { seedAccounts } from './lib/seedAccounts.js';
+import { waitForQuiet } from './lib/waitForQuiet.js';
 import { freePort, type ServerProcess, startServerProcess } from './lib/ServerProcess.js';
 
 /**
@@ -283,6 +284,10 @@ async function main(): Promise<number> {
       onProgress: (done) => { if (done - last >= 100_000) { last = done; say(`  ${done.toLocaleString('en-US')}`); } },
     });
     say(`  ${seeded.rows.toLocaleString('en-US')} rows in ${seeded.seconds.toFixed(1)} s`);
+    if (!smoke) {
+      const quiet = await waitForQuiet();
+      say(`  waited ${quiet.seconds} s for the database to finish writing (machine ${Math.round(quiet.busy * 100)}% busy)`);
+    }
     const scaleFlows = ['full sign-in', 'code redemption', 'refresh', 'introspection', 'userinfo'];
     const large = await runFlows({ t, server: onedoor, target: 'onedoor', accounts: S.accountsLarge, only: scaleFlows });
     flows.push(...large);
