@@ -286,7 +286,7 @@ async function main(): Promise<number> {
     say(`  ${seeded.rows.toLocaleString('en-US')} rows in ${seeded.seconds.toFixed(1)} s`);
     if (!smoke) {
       const quiet = await waitForQuiet();
-      say(`  waited ${quiet.seconds} s for the database to finish writing (machine ${Math.round(quiet.busy * 100)}% busy)`);
+      say(`  waited ${quiet.seconds} s for the machine to be quiet (${Math.round(quiet.busy * 100)}% busy)`);
     }
     const scaleFlows = ['full sign-in', 'code redemption', 'refresh', 'introspection', 'userinfo'];
     const large = await runFlows({ t, server: onedoor, target: 'onedoor', accounts: S.accountsLarge, only: scaleFlows });

@@ -15,9 +15,10 @@ async function busyFraction(ms: number): Promise<number> {
 
 /**
  * Waits until the machine is quiet (below `threshold` CPU use over 2 s), or `maxSeconds` have
- * passed. After a million accounts are seeded the database keeps writing them out (dirty pages,
- * secondary indexes) for a while; measuring during that would charge its CPU to the flows.
- * Returns how long it waited and the last reading.
+ * passed. Run after seeding a million accounts: if the database were still writing them out
+ * (dirty pages, secondary indexes), its CPU would be charged to the flows measured next. On this
+ * machine it was already quiet after one 2 s reading; the guard is for slower disks and larger
+ * seeds. Returns how long it waited and the last reading.
  */
 export async function waitForQuiet(opts: { threshold?: number; maxSeconds?: number } = {}): Promise<{ seconds: number; busy: number }> {
   const threshold = opts.threshold ?? 0.1;

@@ -4,6 +4,7 @@ import { Delegation } from '../../entities/index.js';
 import { actorChoice } from './actorPolicy.js';
 import { aalFromAmr, ialFromProfile, parseVerifiedWithin } from '../proofing/levels.js';
 import { accountWithProfile } from '../accounts/accountWithProfile.js';
+import { delegationLinkOf } from './delegatedAuthorization.js';
 import { memoFor, seedMemo } from './requestMemo.js';
 import { sqlDialect } from '../shared/sqlValues.js';
 import { clock } from '../shared/clock.js';
@@ -24,7 +25,7 @@ export interface Assessment {
 /**
  * An account with its verified-profile state, read once per request in one statement. Given a
  * grant id, the same statement answers which delegation that grant is under (see delegationLinkOf
- * in createProvider.ts), unless the request asked already.
+ * in delegatedAuthorization.ts), unless the request asked already.
  */
 function accountAndProfileOf(ctx: object | undefined, ds: DataSource, accountId: string, grantId?: string) {
   return memoFor(ctx, `account:${accountId}`, async () => {
@@ -35,7 +36,12 @@ function accountAndProfileOf(ctx: object | undefined, ds: DataSource, accountId:
 }
 
 /** The request-memo key under which a grant's delegation link is kept. */
-export const delegationLinkKey = (grantId: string) => `delegation-link:${grantId}`;
+const delegationLinkKey = (grantId: string) => `delegation-link:${grantId}`;
+
+/** The delegation a grant was made under (if any), once per request; the account read may already have answered it. */
+export function delegationLinkIn(ctx: object | undefined, ds: DataSource, grantId: string): Promise<string | undefined> {
+  return memoFor(ctx, delegationLinkKey(grantId), () => delegationLinkOf(ds, grantId));
+}
 
 /** An account (null when there is none), read once per request together with its profile state. */
 export async function accountOf(ctx: object | undefined, ds: DataSource, accountId: string, opts: { grantId?: string | undefined } = {}) {

@@ -2,7 +2,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { type DataSource, IsNull, LessThan, LessThanOrEqual } from 'typeorm';
 import { OidcPayload } from '../../entities/index.js';
 import { scopesForMaxIal } from './claims.js';
-import { readSqlDate, sqlDialect, writeSqlDate } from '../shared/sqlValues.js';
+import { isMysql, readSqlDate, sqlDialect, writeSqlDate } from '../shared/sqlValues.js';
 
 /** At most this many artifact reads share one statement. */
 const MAX_READS_PER_STATEMENT = 50;
@@ -29,7 +29,7 @@ export interface InsertNew {
  */
 export function createAdapter(ds: DataSource): new (name: string) => Adapter & InsertNew {
   const payloads = ds.getRepository(OidcPayload);
-  const mysql = ds.options.type === 'mysql' || ds.options.type === 'mariadb';
+  const mysql = isMysql(ds);
   const { q } = sqlDialect(ds);
 
   // The adapter is on every request's path, several times over: its reads and writes are plain

@@ -8,7 +8,7 @@ import { logger } from '../shared/logger.js';
 import { ACR_VALUES_SUPPORTED } from './acr.js';
 import { assurancePrompt } from './assurancePolicy.js';
 import { actorChoice, actorPrompt } from './actorPolicy.js';
-import { delegationClaims, delegationLinkOf, delegationOfGrant } from './delegatedAuthorization.js';
+import { delegationClaims, delegationOfGrant } from './delegatedAuthorization.js';
 import { registerTokenExchange, TOKEN_EXCHANGE, presetExtra } from './tokenExchange.js';
 import { accountClaims } from './accountClaims.js';
 import { parseVerifiedWithin } from '../proofing/levels.js';
@@ -17,7 +17,7 @@ import { validateOneDoorMetadata } from './clientMetadata.js';
 import { findGrantId, type InsertNew } from './createAdapter.js';
 import { createProtocolAdapter } from './createProtocolAdapter.js';
 import { memoFor } from './requestMemo.js';
-import { accountOf, delegationLinkKey, profileOf } from './assurancePolicy.js';
+import { accountOf, delegationLinkIn, profileOf } from './assurancePolicy.js';
 import type { KeyMaterial } from './keys.js';
 
 /** OneDoor's own account pages sign in through the provider like any client (first party). */
@@ -63,7 +63,7 @@ function claimReplayIds(provider: Provider): void {
 export function createProvider({ config, ds, keys, pages, redis }: CreateProviderOptions): Provider {
 
   /** The delegation behind a grant, looked up once per request (see requestMemo). */
-  const delegationOf = (ctx: object | undefined, grantId: string | undefined) => memoFor(ctx, `delegation:${grantId ?? ''}`, () => delegationOfGrant(ds, grantId, (id) => memoFor(ctx, delegationLinkKey(id), () => delegationLinkOf(ds, id))));
+  const delegationOf = (ctx: object | undefined, grantId: string | undefined) => memoFor(ctx, `delegation:${grantId ?? ''}`, () => delegationOfGrant(ds, grantId, (id) => delegationLinkIn(ctx, ds, id)));
   /** The delegation the current request acts under (token being used, or the consent chosen). */
   const delegationInContext = (ctx: KoaContextWithOIDC) => {
     const e = ctx.oidc?.entities as Record<string, { grantId?: string } | undefined> | undefined;
@@ -211,7 +211,7 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
       const accountId = ctx.oidc.session!.accountId;
       // A grant issued under a delegation is only used when the person chose to act under it in
       // this authorization (its grant id then comes with the consent result).
-      const isDelegated = async (id: string | undefined) => !!id && !!(await memoFor(ctx, delegationLinkKey(id), () => delegationLinkOf(ds, id)));
+      const isDelegated = async (id: string | undefined) => !!id && !!(await delegationLinkIn(ctx, ds, id));
       let grantId = ctx.oidc.result?.consent?.grantId;
       if (!grantId || (!actorChoice(ctx)?.delegationId && await isDelegated(grantId))) {
         const fromSession = ctx.oidc.session!.grantIdFor(clientId);

@@ -7,13 +7,18 @@
  */
 const memos = new WeakMap<object, Map<string, Promise<unknown>>>();
 
-export function memoFor<T>(ctx: object | undefined, key: string, load: () => Promise<T>): Promise<T> {
-  if (!ctx) return load();
+function memoOf(ctx: object): Map<string, Promise<unknown>> {
   let memo = memos.get(ctx);
   if (!memo) {
     memo = new Map();
     memos.set(ctx, memo);
   }
+  return memo;
+}
+
+export function memoFor<T>(ctx: object | undefined, key: string, load: () => Promise<T>): Promise<T> {
+  if (!ctx) return load();
+  const memo = memoOf(ctx);
   let p = memo.get(key) as Promise<T> | undefined;
   if (!p) {
     p = load();
@@ -30,10 +35,6 @@ export function memoFor<T>(ctx: object | undefined, key: string, load: () => Pro
  */
 export function seedMemo<T>(ctx: object | undefined, key: string, value: T): void {
   if (!ctx) return;
-  let memo = memos.get(ctx);
-  if (!memo) {
-    memo = new Map();
-    memos.set(ctx, memo);
-  }
+  const memo = memoOf(ctx);
   if (!memo.has(key)) memo.set(key, Promise.resolve(value));
 }

@@ -6,8 +6,7 @@ import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typ
  * `npm run bench`): identifier quoting and datetime(3) values as each driver returns them.
  */
 export function sqlDialect(db: DataSource | EntityManager): { q: (identifier: string) => string } {
-  const type = ('options' in db ? db.options : db.connection.options).type;
-  const mysql = type === 'mysql' || type === 'mariadb';
+  const mysql = isMysql(db);
   return { q: (c) => (mysql ? `\`${c}\`` : `"${c}"`) };
 }
 
