@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { confirmEmailCode, confirmedEmailFor } from '../../../accounts/confirmEmailCode.js';
+import { createAccount } from '../../../accounts/createAccount.js';
+import { normalizeEmail } from '../../../accounts/normalizeEmail.js';
+import { startEmailConfirmation } from '../../../accounts/startEmailConfirmation.js';
+import { recordEvent } from '../../../audit/recordEvent.js';
+import { chooseAcr } from '../../../oidc/acr.js';
+import { finishRegistration } from '../../../passkeys/finishRegistration.js';
+import { passkeyAmr, passkeyAssurance } from '../../../passkeys/passkeyAssurance.js';
+import { startRegistration } from '../../../passkeys/startRegistration.js';
+import { clock } from '../../../shared/clock.js';
+import { field } from '../../formFields.js';
+import { parseRegistrationResponse } from '../../parseWebAuthnResponse.js';
+import { createLimiter } from '../../middleware/rateLimit.js';
+import { RedirectDone } from '../../RedirectDone.js';
+import { render } from '../../render.js';
+import { type Details, type InteractionKit, interactionPaths as paths } from './interactionKit.js';
+import { renderCreatePasskey } from './renderCreatePasskey.js';
+
+/** Sign-up inside an authorization: email → code → passkey → recovery codes, then on to the agency. */
+export function signUpRoutes(kit: InteractionKit): Router {
+  const { provider, ds, config, keys, mailer, rp } = kit.deps;
+  const router = new Router({ prefix: '/interaction/:uid' });
+  // Per-IP limits are generous (offices and carriers share addresses); per-address mail is strict.
+  const ipMailLimiter = createLimiter({ store: kit.deps.limitStore, keyPrefix: 'signup-mail-ip', points: Math.ceil(50 * config.rateLimitMultiplier), durationSeconds: 3600 });
+  const addressMailLimiter = createLimiter({ store: kit.deps.limitStore, keyPrefix: 'signup-mail-address', points: 5, durationSeconds: 3600 });
+
+  router.get('/signup', async (ctx) => {
+    const d = await kit.details(ctx, 'login');
+    const p = paths(d.uid);
+    render(ctx, 'signup-email', { title: ctx.state.t('signup.email_title'), actions: { submit: p.signup, back: p.self } });
+  });
+
+  router.post('/signup', async (ctx) => {
+    const d = await kit.details(ctx, 'login');
+    const p = paths(d.uid);
+    const raw = field(ctx, 'email', 320);
+    const email = normalizeEmail(raw);
+    if (!email) {
+      return render(ctx, 'signup-email', { title: ctx.state.t('signup.email_title'), langPath: p.signup, actions: { submit: p.signup, back: p.self }, error: ctx.state.t('signup.invalid_email'), email: raw.slice(0, 254) }, 400);
+    }
+    await ipMailLimiter.consume(ctx.ip);
+    await addressMailLimiter.consume(email);
+    await startEmailConfirmation({ db: ds.manager, mailer, t: ctx.state.t, pepper: keys.secrets.pepper, bindingId: d.uid, email, signInUrl: `${config.issuer}/account` });
+    ctx.status = 303;
+    ctx.redirect(p.signupCode);
+  });
+
+  router.get('/signup/code', async (ctx) => {
+    const d = await kit.details(ctx, 'login');
+    const p = paths(d.uid);
+    render(ctx, 'signup-code', { title: ctx.state.t('signup.code_title'), actions: { submit: p.signupCode, restart: p.signup } });
+  });
+
+  router.post('/signup/code', async (ctx) => {
+    const d = await kit.details(ctx, 'login');
+    const p = paths(d.uid);
+    await kit.signInLimiter.consume(ctx.ip);
+    const result = await confirmEmailCode({ db: ds.manager, pepper: keys.secrets.pepper, bindingId: d.uid, code: field(ctx, 'code', 32) });
+    if (!result.ok) {
+      const key = { invalid: 'signup.code_invalid', expired: 'signup.code_expired', too_many_attempts: 'signup.code_too_many', no_pending: 'signup.code_missing' }[result.reason];
+      return render(ctx, 'signup-code', { title: ctx.state.t('signup.code_title'), langPath: p.signupCode, actions: { submit: p.signupCode, restart: p.signup }, error: ctx.state.t(key) }, 400);
+    }
+    ctx.status = 303;
+    ctx.redirect(p.signupPasskey);
+  });
+
+  async function requireConfirmedEmail(ctx: Context, d: Details): Promise<string> {
+    const email = await confirmedEmailFor({ db: ds.manager, bindingId: d.uid });
+    if (!email) {
+      ctx.status = 303;
+      ctx.redirect(paths(d.uid).signup);
+      throw new RedirectDone();
+    }
+    return email;
+  }
+
+  const passkeyActions = (uid: string) => ({ submit: paths(uid).signupPasskey, options: `${paths(uid).signupPasskey}/options` });
+
+  router.get('/signup/passkey', async (ctx) => {
+    const d = await kit.details(ctx, 'login');
+    await requireConfirmedEmail(ctx, d);
+    renderCreatePasskey(ctx, ctx.state.t('signup.passkey_title'), passkeyActions(d.uid));
+  });
+
+  router.post('/signup/passkey/options', async (ctx) => {
+    const d = await kit.details(ctx, 'login');
+    const email = await requireConfirmedEmail(ctx, d);
+    ctx.set('cache-control', 'no-store');
+    ctx.body = await startRegistration({ db: ds.manager, rp, bindingId: d.uid, accountId: randomUUID(), userName: email, userDisplayName: email });
+  });
+
+  router.post('/signup/passkey', async (ctx) => {
+    const d = await kit.details(ctx, 'login');
+    const email = await requireConfirmedEmail(ctx, d);
+    const again = (error: string) => renderCreatePasskey(ctx, ctx.state.t('signup.passkey_title'), passkeyActions(d.uid), { error }, 400);
+    const response = parseRegistrationResponse(field(ctx, 'response', 65536));
+    if (!response) return again(ctx.state.t('passkey.failed'));
+    const reg = await finishRegistration({ db: ds.manager, rp, bindingId: d.uid, response, name: kit.passkeyName(ctx, field(ctx, 'name', 200)) });
+    if (!reg.ok) return again(ctx.state.t('passkey.failed'));
+    const created = await ds.transaction((db) => createAccount({ db, pepper: keys.secrets.pepper, email, passkey: reg.passkey, locale: ctx.state.locale }));
+    if (!created.ok) return again(ctx.state.t('signup.email_taken'));
+    // The sign-in is recorded in the interaction now; "continue" resumes the authorization.
+    const login = { accountId: created.account.id, amr: passkeyAmr(reg.passkey), acr: chooseAcr(d.params['acr_values'] as string | undefined, passkeyAssurance(reg.passkey)), remember: false, ts: clock.epoch() };
+    const continueUrl = await provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+    await recordEvent({ db: ds.manager, accountId: created.account.id, type: 'signed_in', clientId: String(d.params['client_id']), details: { method: 'passkey' } });
+    render(ctx, 'recovery-codes', { title: ctx.state.t('codes.title'), codes: created.recoveryCodes, continueUrl });
+  });
+
+  return router;
+}
