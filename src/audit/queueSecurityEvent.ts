@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
-import { OidcClient, OidcPayload, SecurityEventDelivery } from '../../entities/index.js';
+import { OidcClient, SecurityEventDelivery } from '../../entities/index.js';
+import { listOwnGrants } from '../accounts/listOwnGrants.js';
+import { readSqlDate, sqlDialect } from '../shared/sqlValues.js';
 import { clock } from '../shared/clock.js';
 
 /**
@@ -19,11 +21,25 @@ export type SecurityEventName = keyof typeof SECURITY_EVENT_TYPES;
 /** The client-file field by which an agency opts in to security events. */
 export const SECURITY_EVENT_ENDPOINT = 'security_event_endpoint';
 
-/** Agencies the person has a live grant (consent) with, whichever way it was given. */
+/**
+ * Agencies that know the person, each under the pairwise subject it knows them by: those they
+ * consented to themself, and those where a helper acted for them (the agency received their
+ * subject in delegated sessions). An agency where the person only acted as someone's helper knows
+ * them only as an actor for another person: it hears of the delegation ending, not of the helper.
+ */
 export async function connectedClientIds(opts: { db: EntityManager; accountId: string }): Promise<string[]> {
-  const grants = await opts.db.getRepository(OidcPayload).findBy({ model: 'Grant', accountId: opts.accountId });
+  const own = (await listOwnGrants({ db: opts.db, accountId: opts.accountId })).map((g) => g.clientId);
+  const { q } = sqlDialect(opts.db);
+  const helped = (await opts.db.query(
+    `SELECT ${q('dg')}.${q('client_id')} AS ${q('clientId')}, ${q('p')}.${q('expires_at')} AS ${q('expiresAt')} FROM ${q('delegated_grants')} ${q('dg')} `
+    + `JOIN ${q('delegations')} ${q('d')} ON ${q('d')}.${q('id')} = ${q('dg')}.${q('delegation_id')} `
+    + `JOIN ${q('oidc_payloads')} ${q('p')} ON ${q('p')}.${q('model')} = 'Grant' AND ${q('p')}.${q('id')} = ${q('dg')}.${q('grant_id')} `
+    + `WHERE ${q('d')}.${q('principal_id')} = ?`,
+    [opts.accountId],
+  )) as Array<{ clientId: string; expiresAt: string | Date | null }>;
   const now = Date.now();
-  return [...new Set(grants.filter((g) => !g.expiresAt || g.expiresAt.getTime() > now).map((g) => (JSON.parse(g.payload) as { clientId: string }).clientId))];
+  const viaHelpers = helped.filter((r) => { const e = readSqlDate(r.expiresAt); return !e || e.getTime() > now; }).map((r) => r.clientId);
+  return [...new Set([...own, ...viaHelpers])];
 }
 
 /**

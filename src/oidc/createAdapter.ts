@@ -201,19 +201,3 @@ export async function purgeExpiredPayloads(ds: DataSource, graceSeconds = 60): P
   const result = await ds.getRepository(OidcPayload).delete({ expiresAt: LessThan(new Date(Date.now() - graceSeconds * 1000)) });
   return result.affected ?? 0;
 }
-
-/** The newest live grant an account gave a client, if any (consent is per person, not per browser). */
-export async function findGrantId(ds: DataSource, accountId: string, clientId: string): Promise<string | undefined> {
-  // On every sign-in at an agency from a new browser: plain SQL on the (account, model) index.
-  const { q } = sqlDialect(ds);
-  const rows = (await ds.query(
-    `SELECT ${q('id')}, ${q('payload')}, ${q('expires_at')} FROM ${q('oidc_payloads')} WHERE ${q('account_id')} = ? AND ${q('model')} = 'Grant' ORDER BY ${q('expires_at')} DESC`,
-    [accountId],
-  )) as Array<{ id: string; payload: string; expires_at: string | Date | null }>;
-  const now = Date.now();
-  const row = rows.find((r) => {
-    const expiresAt = readSqlDate(r.expires_at);
-    return (!expiresAt || expiresAt.getTime() > now) && (JSON.parse(r.payload) as { clientId?: string }).clientId === clientId;
-  });
-  return row?.id;
-}

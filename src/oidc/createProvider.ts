@@ -14,7 +14,8 @@ import { accountClaims } from './accountClaims.js';
 import { parseVerifiedWithin } from '../proofing/levels.js';
 import { SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
 import { validateOneDoorMetadata } from './clientMetadata.js';
-import { findGrantId, type InsertNew } from './createAdapter.js';
+import type { InsertNew } from './createAdapter.js';
+import { listOwnGrants } from '../accounts/listOwnGrants.js';
 import { createProtocolAdapter } from './createProtocolAdapter.js';
 import { memoFor } from './requestMemo.js';
 import { accountOf, delegationLinkIn, profileOf } from './assurancePolicy.js';
@@ -205,24 +206,30 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     // Consent belongs to the person, not to the browser: a sign-in from a new device reuses the
-    // account's existing grant for this agency instead of asking again.
+    // account's existing grant for this agency instead of asking again. A grant made under a
+    // delegation is the delegation's: it is used only in the authorization where the helper chose
+    // to act under that very delegation, and never for the helper themself (nor the reverse).
     loadExistingGrant: async (ctx) => {
       const clientId = ctx.oidc.client!.clientId;
       const accountId = ctx.oidc.session!.accountId;
-      // A grant issued under a delegation is only used when the person chose to act under it in
-      // this authorization (its grant id then comes with the consent result).
-      const isDelegated = async (id: string | undefined) => !!id && !!(await delegationLinkIn(ctx, ds, id));
-      let grantId = ctx.oidc.result?.consent?.grantId;
-      if (!grantId || (!actorChoice(ctx)?.delegationId && await isDelegated(grantId))) {
-        const fromSession = ctx.oidc.session!.grantIdFor(clientId);
-        grantId = fromSession && !(await isDelegated(fromSession)) ? fromSession : (accountId ? await findGrantId(ds, accountId, clientId) : undefined);
+      if (!accountId) return undefined;
+      const whose = async (id: string | undefined) => {
+        const grant = id ? await ctx.oidc.provider.Grant.find(id) : undefined;
+        return grant && grant.accountId === accountId && grant.clientId === clientId ? grant : undefined;
+      };
+      const consented = ctx.oidc.result?.consent?.grantId;
+      const chosen = actorChoice(ctx)?.delegationId;
+      if (chosen) return consented && (await delegationLinkIn(ctx, ds, consented)) === chosen ? whose(consented) : undefined;
+      for (const id of [consented, ctx.oidc.session!.grantIdFor(clientId)]) {
+        if (id && !(await delegationLinkIn(ctx, ds, id))) {
+          const grant = await whose(id);
+          if (grant) return grant;
+        }
       }
-      if (grantId) {
-        const grant = await ctx.oidc.provider.Grant.find(grantId);
-        if (grant && grant.accountId === accountId && grant.clientId === clientId) return grant;
-      }
+      const own = (await listOwnGrants({ db: ds, accountId, clientId }))[0];
+      if (own) return whose(own.id);
       // First-party account pages need no consent: they only learn who signed in.
-      if (clientId === ACCOUNT_CLIENT_ID && accountId) {
+      if (clientId === ACCOUNT_CLIENT_ID) {
         const grant = new ctx.oidc.provider.Grant({ clientId: ACCOUNT_CLIENT_ID, accountId });
         grant.addOIDCScope('openid');
         await grant.save();

@@ -4,17 +4,15 @@ import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { registerAgency, type TestAgency } from '../support/agency.js';
 import { Agent } from '../support/agent.js';
-import { finishAtAgency, interactionUid, invitationCodeFrom, signUp } from '../support/flows.js';
+import { finishAtAgency, interactionUid, invitationCodeFrom } from '../support/flows.js';
 import { verifyIdentity } from '../support/proofingFlow.js';
-import { SoftAuthenticator } from '../support/softAuthenticator.js';
+import { chooseAndRedeem as chooseAndRedeemAt, delegateTo, delegationDepsFor, helperSignsIn, newPerson, type TestPerson } from '../support/delegationFlow.js';
 import { latestMail, startTestServer, type TestServer } from '../support/testServer.js';
-import { Account, Delegation, DelegationEvent, SecurityEventDelivery } from '../../entities/index.js';
+import { Delegation, DelegationEvent, SecurityEventDelivery } from '../../entities/index.js';
 import { answerInvitation, inviteHelper } from '../../src/delegation/manageDelegations.js';
 import { createProvider } from '../../src/oidc/createProvider.js';
 import { endDelegation, maintainDelegationsAndSessions } from '../../src/oidc/endDelegation.js';
 import { clock } from '../../src/shared/clock.js';
-import { isLocale, translator } from '../../src/shared/i18n.js';
-import { createMailer } from '../../src/shared/mailer.js';
 import type { DelegationDeps } from '../../src/delegation/manageDelegations.js';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -42,7 +40,7 @@ beforeAll(async () => {
   agencyE = await registerAgency(server, { clientId: 'health', extra: { delegation_enabled: true, max_ial: 2, grant_types: grants } });
   plain = await registerAgency(server, { clientId: 'library', extra: { delegation_enabled: false } });
   await registerAgency(server, { clientId: 'dmv-api', extra: { delegation_enabled: false } });
-  deps = { db: server.ds.manager, mailer: createMailer({ outboxDir: server.outboxDir, from: 'OneDoor <x@y>' }), t: (l) => translator(isLocale(l) ? l : 'en'), pepper: server.keys.secrets.pepper, issuer: server.url };
+  deps = delegationDepsFor(server);
 });
 afterAll(async () => { rp.close(); await server.close(); });
 afterEach(() => clock.reset());
@@ -52,48 +50,10 @@ function provider() {
   return createProvider({ config: server.config, ds: server.ds, keys: server.keys, pages: { renderError: async () => {}, logoutSource: async () => {}, postLogoutSuccessSource: async () => {} } });
 }
 
-async function person(agency: TestAgency = plain) {
-  const authenticator = new SoftAuthenticator({ origin: server.url, rpId: 'localhost' });
-  const email = `d-${randomUUID().slice(0, 8)}@example.com`;
-  const a = await agency.authorize();
-  const { agent, landing } = await signUp({ server, authenticator, authUrl: a.url, email });
-  const tokens = await agency.redeem(landing, a);
-  const account = await server.ds.getRepository(Account).findOneByOrFail({ email });
-  return { authenticator, agent, email, account, sub: tokens.claims()!.sub };
-}
-
-/** Principal invites, helper accepts (through the services the pages use). */
-async function delegate(opts: { principal: Awaited<ReturnType<typeof person>>; helper: Awaited<ReturnType<typeof person>>; scopes?: string[]; clientIds?: string[]; days?: number }) {
-  const endsAt = new Date(clock.nowMs() + (opts.days ?? 30) * 86400 * 1000);
-  const inv = await inviteHelper(deps, { principalId: opts.principal.account.id, helperEmail: opts.helper.email, terms: { clientIds: opts.clientIds ?? ['*'], scopes: opts.scopes ?? ['email', 'profile', 'address', 'offline_access'], endsAt } });
-  if (!inv.ok) throw new Error('invite failed');
-  const code = invitationCodeFrom(latestMail(server.outboxDir));
-  const ok = await answerInvitation(deps, { helperId: opts.helper.account.id, code, accept: true });
-  if (!ok.ok) throw new Error('accept failed');
-  return inv.delegation;
-}
-
-/** The helper signs in at an agency and picks whom they act for; returns the tokens. */
-async function actAs(opts: { helper: Awaited<ReturnType<typeof person>>; agency: TestAgency; choice: string | 'self'; params?: Record<string, string> }) {
-  const auth = await opts.agency.authorize({ prompt: 'login', ...opts.params });
-  const first = await opts.helper.agent.follow(auth.url, server.url);
-  let page = await opts.helper.agent.page(first.url);
-  const base = `${server.url}/interaction/${interactionUid(first.url)}`;
-  const options = await opts.helper.agent.request(`${base}/passkey/options`, { method: 'POST', json: {} });
-  const done = await opts.helper.agent.request(`${base}/passkey`, { method: 'POST', form: { response: JSON.stringify(opts.helper.authenticator.getAssertion({ options: await options.json() })) } });
-  const next = await opts.helper.agent.follow(new URL(done.headers.get('location')!, server.url).toString(), server.url);
-  page = next.url.startsWith(server.url) ? await opts.helper.agent.page(next.url) : { status: 302, html: '', res: next.res };
-  return { auth, url: next.url, page };
-}
-
-async function chooseAndRedeem(opts: Parameters<typeof actAs>[0]) {
-  const { auth, url, page } = await actAs(opts);
-  expect(page.html).toContain('Who are you signing in for?');
-  const res = await opts.helper.agent.request(`${server.url}/interaction/${interactionUid(url)}/actor`, { method: 'POST', form: { actor: opts.choice } });
-  expect(res.status).toBe(303);
-  const landing = await finishAtAgency(opts.helper.agent, server, new URL(res.headers.get('location')!, server.url).toString());
-  return { tokens: await opts.agency.redeem(landing, auth), landing };
-}
+const person = (agency: TestAgency = plain) => newPerson(server, agency);
+const delegate = (opts: Parameters<typeof delegateTo>[2]) => delegateTo(deps, server, opts);
+const actAs = (opts: { helper: TestPerson; agency: TestAgency; choice: string | 'self'; params?: Record<string, string> }) => helperSignsIn(server, opts);
+const chooseAndRedeem = (opts: { helper: TestPerson; agency: TestAgency; choice: string; params?: Record<string, string> }) => chooseAndRedeemAt(server, opts);
 
 describe('delegated sessions', () => {
   test('when a helper signs in for a principal, then ID token, userinfo and introspection carry the principal sub, act.sub and the delegation', async () => {

@@ -18,24 +18,29 @@ export interface TestAgency {
   redeem(landing: string, ctx: { verifier: string; state: string; nonce: string }): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers>;
 }
 
-export async function registerAgency(server: TestServer, opts: { clientId: string; redirectUri?: string; extra?: Record<string, unknown> }): Promise<TestAgency> {
+/**
+ * `public: true` registers a public client (`token_endpoint_auth_method: none`, PKCE only), as a
+ * single-page or native app would be.
+ */
+export async function registerAgency(server: TestServer, opts: { clientId: string; redirectUri?: string; extra?: Record<string, unknown>; public?: boolean }): Promise<TestAgency> {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = await exportJWK(publicKey);
   const kid = `${opts.clientId}-key`;
   const redirectUri = opts.redirectUri ?? `https://${opts.clientId}.agency.example/callback`;
+  const auth = opts.public
+    ? { token_endpoint_auth_method: 'none' }
+    : { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256', jwks: { keys: [{ ...jwk, kid, alg: 'ES256', use: 'sig' }] } };
   const metadata = {
     client_id: opts.clientId,
     client_name: `Agency ${opts.clientId}`,
     redirect_uris: [redirectUri],
-    token_endpoint_auth_method: 'private_key_jwt',
-    token_endpoint_auth_signing_alg: 'ES256',
+    ...auth,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    jwks: { keys: [{ ...jwk, kid, alg: 'ES256', use: 'sig' }] },
     ...opts.extra,
   };
   await server.addClient(metadata);
-  const config = await oidc.discovery(new URL(server.url), opts.clientId, { id_token_signed_response_alg: 'RS256' }, oidc.PrivateKeyJwt({ key: privateKey, kid }), { execute: [oidc.allowInsecureRequests] });
+  const config = await oidc.discovery(new URL(server.url), opts.clientId, { id_token_signed_response_alg: 'RS256' }, opts.public ? oidc.None() : oidc.PrivateKeyJwt({ key: privateKey, kid }), { execute: [oidc.allowInsecureRequests] });
   return {
     clientId: opts.clientId, redirectUri, config, privateKey, kid,
     async authorize(params = {}) {

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import { normalizeEmail } from '../../accounts/normalizeEmail.js';
 import { recordEvent } from '../../audit/recordEvent.js';
 import { scopeDescriptionKey } from '../../oidc/claims.js';
+import { delegationLinkOf } from '../../oidc/delegatedAuthorization.js';
 import { AppError, NotFound } from '../../shared/errors.js';
 import type { HttpDeps } from '../deps.js';
 import { render } from '../render.js';
@@ -50,8 +51,12 @@ export function interactionRouter(deps: HttpDeps): Router {
     if (!accountId) throw new AppError('session_expired', { status: 400 });
     const clientId = String(d.params['client_id']);
     const det = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    // Consent is the person's own: a helper acting for someone never sees this page (the
+    // delegation is the principal's consent, and its grant's scopes are the delegation's, fixed).
+    if ((d.result as { actor?: { delegationId?: string } } | undefined)?.actor?.delegationId) throw new AppError('session_expired', { status: 400 });
     const grant = d.grantId ? await provider.Grant.find(d.grantId) : new provider.Grant({ accountId, clientId });
-    if (!grant) throw new AppError('session_expired', { status: 400 });
+    if (!grant || grant.accountId !== accountId || grant.clientId !== clientId) throw new AppError('session_expired', { status: 400 });
+    if (d.grantId && await delegationLinkOf(ds, d.grantId)) throw new AppError('session_expired', { status: 400 });
     if (det.missingOIDCScope) grant.addOIDCScope(det.missingOIDCScope.join(' '));
     if (det.missingOIDCClaims) grant.addOIDCClaims(det.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(det.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
