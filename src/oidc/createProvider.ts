@@ -9,7 +9,7 @@ import { ACR_VALUES_SUPPORTED } from './acr.js';
 import { assurancePrompt } from './assurancePolicy.js';
 import { actorChoice, actorPrompt } from './actorPolicy.js';
 import { delegationClaims, delegationOfGrant } from './delegatedAuthorization.js';
-import { registerTokenExchange, TOKEN_EXCHANGE, presetExtra } from './tokenExchange.js';
+import { EXCHANGED_TOKEN_TTL_SECONDS, registerTokenExchange, TOKEN_EXCHANGE, presetExtra } from './tokenExchange.js';
 import { accountClaims } from './accountClaims.js';
 import { parseVerifiedWithin } from '../proofing/levels.js';
 import { SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
@@ -140,7 +140,7 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
     },
     ttl: {
       // Token exchange issues short-lived, audience-restricted tokens (≤ 5 minutes).
-      AccessToken: (_ctx, token) => ((token as { gty?: string }).gty === TOKEN_EXCHANGE ? 5 * 60 : 15 * 60),
+      AccessToken: (_ctx, token) => ((token as { gty?: string }).gty === TOKEN_EXCHANGE ? EXCHANGED_TOKEN_TTL_SECONDS : 15 * 60),
       AuthorizationCode: 60,
       ClientCredentials: 10 * 60,
       IdToken: 60 * 60,

@@ -7,6 +7,8 @@ import { delegationOfGrant } from './delegatedAuthorization.js';
 import type { KeyMaterial } from './keys.js';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** An exchanged token lives at most this long, and never longer than the token it came from. */
+export const EXCHANGED_TOKEN_TTL_SECONDS = 5 * 60;
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 /** Extra claims decided by the exchange for the token it issues (read by extraTokenClaims). */
@@ -19,7 +21,8 @@ class InvalidTarget extends errors.CustomOIDCProviderError {
 /**
  * OAuth 2.0 Token Exchange (RFC 8693) at the token endpoint: a client that holds an access token
  * OneDoor issued to it (delegated or ordinary) gets a short-lived access token for another
- * registered client (`audience`), with the same or fewer scopes, keeping `sub` and `act`. The
+ * registered client (`audience`), with the same or fewer scopes, keeping `sub` and `act`, that
+ * expires no later than the subject token and cannot itself be exchanged again. The
  * delegation is always read from the database: a missing, expired or revoked one is
  * `invalid_grant`; a scope beyond it `invalid_scope`; an `actor_token` (which would nest one
  * delegation in another) is refused.
@@ -37,6 +40,9 @@ export function registerTokenExchange(opts: { provider: Provider; ds: DataSource
     const subject = await provider.AccessToken.find(params['subject_token'], {});
     if (!subject || subject.isExpired) throw new errors.InvalidGrant('subject_token is invalid or expired');
     if (subject.clientId !== client.clientId) throw new errors.InvalidGrant('subject_token was not issued to this client');
+    // One hop only: an exchanged token exchanged again would give the agency a fresh token each
+    // time, keeping access alive without a refresh token or offline_access.
+    if ((subject as { gty?: string }).gty === TOKEN_EXCHANGE) throw new errors.InvalidGrant('subject_token was itself issued by a token exchange');
     const delegated = await delegationOfGrant(ds, subject.grantId);
     if (delegated === null) throw new errors.InvalidGrant('the delegation behind subject_token is no longer active');
 
@@ -57,6 +63,7 @@ export function registerTokenExchange(opts: { provider: Provider; ds: DataSource
       grantId: subject.grantId,
       scope: asked.join(' '),
       gty: TOKEN_EXCHANGE,
+      expiresIn: Math.min(EXCHANGED_TOKEN_TTL_SECONDS, subject.remainingTTL),
       ...(subject.sessionUid ? { sessionUid: subject.sessionUid } : {}),
     } as never);
     (token as unknown as { aud: string[] }).aud = [audience];

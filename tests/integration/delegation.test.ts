@@ -11,6 +11,7 @@ import { latestMail, startTestServer, type TestServer } from '../support/testSer
 import { Delegation, DelegationEvent, SecurityEventDelivery } from '../../entities/index.js';
 import { answerInvitation, inviteHelper } from '../../src/delegation/manageDelegations.js';
 import { createProvider } from '../../src/oidc/createProvider.js';
+import { presetExtra } from '../../src/oidc/tokenExchange.js';
 import { endDelegation, maintainDelegationsAndSessions } from '../../src/oidc/endDelegation.js';
 import { clock } from '../../src/shared/clock.js';
 import type { DelegationDeps } from '../../src/delegation/manageDelegations.js';
@@ -163,6 +164,34 @@ describe('token exchange', () => {
     await expect(exchange(tokens.access_token, { actor_token: tokens.access_token, actor_token_type: AT_TYPE })).rejects.toMatchObject({ error: 'invalid_request' });
     await expect(exchange(tokens.access_token, { audience: 'nobody' })).rejects.toMatchObject({ error: 'invalid_target' });
     await expect(exchange('not-a-token')).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  test('when an exchanged token is presented as the subject of another exchange, then it is invalid_grant (no chain of fresh tokens)', async () => {
+    const { tokens } = await delegatedTokens();
+    const first = await exchange(tokens.access_token);
+    await expect(exchange(first.access_token)).rejects.toMatchObject({ error: 'invalid_grant' });
+    // The same for a token exchanged from an ordinary (not delegated) access token.
+    const p = await person(agencyD);
+    const a = await agencyD.authorize();
+    const ordinary = await agencyD.redeem(await finishAtAgency(p.agent, server, a.url), a);
+    const hop = await exchange(ordinary.access_token);
+    await expect(exchange(hop.access_token)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  test('when the subject token has less than five minutes left, then the exchanged token expires with it', async () => {
+    const { tokens } = await delegatedTokens();
+    const subject = (await server.provider.AccessToken.find(tokens.access_token))!;
+    const client = (await server.provider.Client.find('dmv'))!;
+    const short = new server.provider.AccessToken({ accountId: subject.accountId, client, grantId: subject.grantId, scope: subject.scope, expiresIn: 40, ...(subject.sessionUid ? { sessionUid: subject.sessionUid } : {}) } as never);
+    // Minted outside a request, so its claims are given as the exchange gives them (sub, act, delegation).
+    presetExtra.set(short, subject.extra ?? {});
+    const shortValue = await short.save();
+    const shortIntro = await oidc.tokenIntrospection(agencyD.config, shortValue);
+    expect(shortIntro.active).toBe(true);
+    const out = await exchange(shortValue);
+    expect(out.expires_in).toBeLessThanOrEqual(40);
+    const intro = await oidc.tokenIntrospection(agencyD.config, out.access_token);
+    expect(Number(intro.exp)).toBeLessThanOrEqual(Number(shortIntro.exp));
   });
 
   test('when an ordinary access token is exchanged, then the new token keeps its own subject', async () => {
