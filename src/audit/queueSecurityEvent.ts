@@ -14,6 +14,7 @@ export const SECURITY_EVENT_TYPES = {
   account_enabled: 'https://schemas.openid.net/secevent/risc/event-type/account-enabled',
   account_purged: 'https://schemas.openid.net/secevent/risc/event-type/account-purged',
   credential_change: 'https://schemas.openid.net/secevent/caep/event-type/credential-change',
+  assurance_level_change: 'https://schemas.openid.net/secevent/caep/event-type/assurance-level-change',
   delegation_revoked: 'urn:onedoor:secevent:delegation-revoked',
 } as const;
 export type SecurityEventName = keyof typeof SECURITY_EVENT_TYPES;

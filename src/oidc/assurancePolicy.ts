@@ -9,6 +9,7 @@ import { memoFor, seedMemo } from './requestMemo.js';
 import { sqlDialect } from '../shared/sqlValues.js';
 import { clock } from '../shared/clock.js';
 import { type AchievedAssurance, type AssuranceRequirement, chooseAcr, requirementOf } from './acr.js';
+import { carryVerifiedWithin } from './tokenAssurance.js';
 
 const { Check, Prompt } = interactionPolicy;
 
@@ -128,10 +129,12 @@ export function assurancePrompt(opts: { ds: DataSource; maxIalOf: (ctx: KoaConte
       return wanted > a.achieved.aal ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
     }),
     // Not a prompt: records in the session the acr this authorization will report.
+    // Also carries `verified_within` into the tokens, which check it again at every use.
     new Check('acr', 'acr', async (ctx) => {
       const a = await assess(ctx, ds);
       const acr = chooseAcr(ctx.oidc.params!['acr_values'] as string | undefined, a.achieved);
       if (ctx.oidc.session!.acr !== acr) ctx.oidc.session!.acr = acr;
+      carryVerifiedWithin(ctx, parseVerifiedWithin(ctx.oidc.params!['verified_within']));
       return Check.NO_NEED_TO_PROMPT;
     }),
   );

@@ -20,6 +20,7 @@ import { createProtocolAdapter } from './createProtocolAdapter.js';
 import { memoFor } from './requestMemo.js';
 import { accountOf, delegationLinkIn, profileOf } from './assurancePolicy.js';
 import type { KeyMaterial } from './keys.js';
+import { tokenAssuranceHolds } from './tokenAssurance.js';
 
 /** OneDoor's own account pages sign in through the provider like any client (first party). */
 export const ACCOUNT_CLIENT_ID = 'onedoor-account';
@@ -184,7 +185,11 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
           const t = token as { clientId?: string; aud?: string | string[]; grantId?: string };
           const aud = Array.isArray(t.aud) ? t.aud : t.aud ? [t.aud] : [];
           if (t.clientId !== undefined && t.clientId !== client.clientId && !aud.includes(client.clientId)) return false;
-          return (await delegationOf(ctx, t.grantId)) !== null;
+          const delegated = await delegationOf(ctx, t.grantId);
+          if (delegated === null) return false;
+          const accountId = (token as { accountId?: string }).accountId;
+          if (!accountId) return true;
+          return tokenAssuranceHolds({ ctx, ds, token: token as never, accountIds: delegated ? [accountId, delegated.principal.id] : [accountId] });
         },
       },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => ('clientId' in token ? token.clientId === client.clientId : true) },
@@ -248,6 +253,9 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
         if (delegated.delegation.helperId !== account.id) return undefined;
         account = delegated.principal;
       }
+      // A token is worth the assurance it was issued with only while that still holds (the
+      // identity deleted, set aside, or older than verified_within: the token no longer works).
+      if (token && !(await tokenAssuranceHolds({ ctx, ds, token: token as never, accountIds: delegated ? [id, delegated.principal.id] : [id] }))) return undefined;
       const extraClaims = delegated && ctx.oidc?.client ? delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: String(ctx.oidc.client.sectorIdentifier), delegated }) : {};
       const principal = account;
       // The assurance of this authorization: from the token being used, else the session.

@@ -103,11 +103,13 @@ export async function deleteVerifiedProfile(opts: { db: EntityManager; accountId
 /**
  * After an account recovery (every passkey lost), the verified profile is set aside until the
  * person proves they hold the personal key they were given at verification (Login.gov does the
- * same after a password reset).
+ * same after a password reset). True when there was an active profile to set aside.
  */
-export async function deactivateForRecovery(opts: { db: EntityManager; accountId: string }): Promise<void> {
+export async function deactivateForRecovery(opts: { db: EntityManager; accountId: string }): Promise<boolean> {
   const res = await opts.db.getRepository(VerifiedProfile).update({ accountId: opts.accountId, status: 'active' }, { status: 'pending_reactivation' });
-  if (res.affected) await recordEvent({ db: opts.db, accountId: opts.accountId, type: 'verified_profile_deactivated' });
+  if (!res.affected) return false;
+  await recordEvent({ db: opts.db, accountId: opts.accountId, type: 'verified_profile_deactivated' });
+  return true;
 }
 
 export type ReactivateResult = { ok: true; personalKey: string } | { ok: false; reason: 'not_pending' | 'wrong_key' };

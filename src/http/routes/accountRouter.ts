@@ -11,6 +11,7 @@ import { createLimiter } from '../middleware/rateLimit.js';
 import { endAllSessions, type SignedInSession } from '../../oidc/accountSessions.js';
 import { scopeDescriptionKey } from '../../oidc/claims.js';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/createProvider.js';
+import { endAssuredGrants } from '../../oidc/endAssuredGrants.js';
 import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
 import { finishRegistration } from '../../passkeys/finishRegistration.js';
 import { addPasskey, listPasskeys, removePasskey, renamePasskey } from '../../passkeys/managePasskeys.js';
@@ -221,7 +222,9 @@ export function accountRouter(deps: HttpDeps): Router {
   router.post('/identity/delete', async (ctx) => {
     const session = await requireSession(ctx);
     if (field(ctx, 'confirm', 8) !== 'yes') throw new BadInput('bad_request', 'confirm');
-    await ds.transaction((db) => deleteVerifiedProfile({ db, accountId: session.accountId }));
+    const deleted = await ds.transaction((db) => deleteVerifiedProfile({ db, accountId: session.accountId }));
+    // What agencies received at IAL2 ends with the identity (tokens are checked at every use too).
+    if (deleted) await endAssuredGrants({ provider, ds, accountId: session.accountId });
     ctx.status = 303;
     ctx.redirect('/account?notice=identity_deleted');
   });

@@ -14,6 +14,7 @@ import { passkeyAmr, passkeyAssurance } from '../../../passkeys/passkeyAssurance
 import { startAuthentication } from '../../../passkeys/startAuthentication.js';
 import { startRegistration } from '../../../passkeys/startRegistration.js';
 import { deactivateForRecovery } from '../../../proofing/verifiedProfiles.js';
+import { endAssuredGrants } from '../../../oidc/endAssuredGrants.js';
 import { AppError } from '../../../shared/errors.js';
 import { field } from '../../formFields.js';
 import { parseAuthenticationResponse, parseRegistrationResponse } from '../../parseWebAuthnResponse.js';
@@ -115,11 +116,12 @@ export function signInRoutes(kit: InteractionKit): Router {
     if (!response) return again();
     const reg = await finishRegistration({ db: ds.manager, rp, bindingId: d.uid, response, name: kit.passkeyName(ctx, field(ctx, 'name', 200)) });
     if (!reg.ok || reg.accountId !== accountId) return again();
-    await ds.transaction(async (db) => {
+    const setAside = await ds.transaction(async (db) => {
       await addPasskey({ db, passkey: reg.passkey });
       // Every passkey may be in someone else's hands: the verified identity waits for the personal key.
-      await deactivateForRecovery({ db, accountId });
+      return deactivateForRecovery({ db, accountId });
     });
+    if (setAside) await endAssuredGrants({ provider: kit.deps.provider, ds, accountId });
     // A recovery code is a single-factor look-up secret: the session counts as AAL1.
     await kit.completeLogin(ctx, d, accountId, ['otp'], { ial: 1, aal: 1, phishingResistant: false });
   });
