@@ -177,8 +177,14 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
       await payloads.delete({ model: this.model, id });
     }
 
+    /**
+     * oidc-provider calls this on each model that is issued under a grant (codes, tokens) when
+     * the grant is revoked, e.g. at logout: only this model's artifacts go. An Interaction also
+     * names the grant it loaded, and must survive (the person switching accounts logs the old
+     * one out, then the same authorization resumes).
+     */
     async revokeByGrantId(grantId: string): Promise<void> {
-      await payloads.delete({ grantId });
+      await payloads.delete({ grantId, model: this.model });
     }
   };
 }

@@ -105,10 +105,12 @@ export function createRedisAdapter(opts: { redis: Redis }): new (name: string) =
       await redis.del(keyFor(this.model, id));
     }
 
+    /** Only this model's artifacts issued under the grant (see the database adapter for why). */
     async revokeByGrantId(grantId: string): Promise<void> {
       const grantKey = grantKeyFor(grantId);
-      const keys = await redis.smembers(grantKey);
-      await redis.del(grantKey, ...keys);
+      const mine = (await redis.smembers(grantKey)).filter((k) => k.startsWith(keyFor(this.model, '')));
+      if (!mine.length) return;
+      await redis.multi().del(...mine).srem(grantKey, ...mine).exec();
     }
   };
 }

@@ -106,3 +106,17 @@ test('when more reads are waiting than one statement takes, then all are answere
   expect(found.slice(0, 60).map((p) => p?.['jti'])).toEqual(ids.slice(0, 60));
   expect(found.slice(60).every((p) => p === undefined)).toBe(true);
 });
+
+test('when a grant is revoked for a model, then that model\'s artifacts issued under it go; an interaction under the same grant stays', async () => {
+  const tokens = new Adapter('AccessToken');
+  const interactions = new Adapter('Interaction');
+  const grantId = randomUUID();
+  const [a, b, other] = [randomUUID(), randomUUID(), randomUUID()];
+  await tokens.upsert(a, { grantId } as never, 60);
+  await interactions.upsert(b, { grantId } as never, 600);
+  await tokens.upsert(other, { grantId: randomUUID() } as never, 60);
+  await tokens.revokeByGrantId(grantId);
+  expect(await tokens.find(a)).toBeUndefined();
+  expect(await interactions.find(b)).toBeDefined();
+  expect(await tokens.find(other)).toBeDefined();
+});
