@@ -12,6 +12,7 @@ import { createLimiter, limitPerIp, limitProtocolEndpoints } from './http/middle
 import { requestContext } from './http/middleware/requestContext.js';
 import { securityHeaders } from './http/middleware/securityHeaders.js';
 import { providerPages } from './http/providerPages.js';
+import { publicClientFromCode } from './http/middleware/publicClientFromCode.js';
 import { accountRouter } from './http/routes/accountRouter.js';
 import { delegationRouter } from './http/routes/delegationRouter.js';
 import { homeRouter } from './http/routes/homeRouter.js';
@@ -101,6 +102,7 @@ export function createApp({ config, ds, keys, mailer, vendors, readinessChecks =
   // limit too; agencies call them from servers, so it is generous.
   app.use(limitProtocolEndpoints(createLimiter({ store: deps.limitStore, keyPrefix: 'token-ip', points: Math.ceil(1200 * config.rateLimitMultiplier), durationSeconds: 60 })));
 
+  app.use(publicClientFromCode({ provider }));
   app.use(observeProvider({ provider, metrics }));
   app.use(mount(provider));
   return { app, deps, readiness, metrics, close: async () => { if (redis) await redis.quit(); } };

@@ -1,53 +1,16 @@
 import type { DataSource } from 'typeorm';
 import type { Account } from '../../entities/index.js';
 import { aalFromAmr } from '../proofing/levels.js';
-import { profileState, readVerifiedIdentity, type VerifiedIdentity } from '../proofing/verifiedProfiles.js';
+import { profileState, readVerifiedIdentity } from '../proofing/verifiedProfiles.js';
 import type { Kek } from '../proofing/vault.js';
 import { ACR_TABLE } from './acr.js';
 import { IAL2_SCOPES, IDENTITY_CLAIMS } from './claims.js';
+import { addressClaim, verifiedClaims } from './verifiedClaims.js';
 
 const IAL_URI = (n: number) => `http://idmanagement.gov/ns/assurance/ial/${n}`;
 const AAL_URI = (n: number) => `http://idmanagement.gov/ns/assurance/aal/${n}`;
 
 type Claims = Record<string, unknown>;
-
-function addressClaim(a: VerifiedIdentity['address']) {
-  const street = [a.street1, a.street2].filter(Boolean).join('\n');
-  return { formatted: `${street}\n${a.city}, ${a.state} ${a.postalCode}`, street_address: street, locality: a.city, region: a.state, postal_code: a.postalCode, country: 'US' };
-}
-
-/**
- * OpenID Connect for Identity Assurance 1.0 `verified_claims`: the verified identity with how it
- * was verified (NIST SP 800-63A IAL2, the document as evidence). Only the claims the agency
- * asked for inside `verified_claims.claims` are included (all of them when it named none).
- */
-function verifiedClaims(identity: VerifiedIdentity, request: unknown): Claims {
-  const all: Claims = {
-    given_name: identity.givenName, family_name: identity.familyName, birthdate: identity.birthdate, address: addressClaim(identity.address),
-    ...(identity.middleName ? { middle_name: identity.middleName } : {}),
-  };
-  const wanted = (request as { claims?: Record<string, unknown> } | null)?.claims;
-  const claims = wanted && typeof wanted === 'object' ? Object.fromEntries(Object.entries(all).filter(([k]) => k in wanted)) : all;
-  return {
-    verification: {
-      trust_framework: 'nist_800_63A',
-      assurance_level: 'ial2',
-      time: identity.verification.time,
-      evidence: [{
-        type: 'document',
-        check_details: [{ check_method: 'vpip' }, { check_method: 'data', organization: 'records' }, ...(identity.verification.facialMatch ? [{ check_method: 'vcrypt' }] : [])],
-        document_details: {
-          type: identity.document.type === 'drivers_license' ? 'driving_permit' : 'idcard',
-          document_number: identity.document.number,
-          issuer: { jurisdiction: identity.document.issuer, country_code: identity.document.country === 'CAN' ? 'CAN' : 'USA' },
-          date_of_issuance: identity.document.issueDate,
-          date_of_expiry: identity.document.expirationDate,
-        },
-      }],
-    },
-    claims,
-  };
-}
 
 /**
  * The claims OneDoor can release about an account for one authorization. `ial` and `aal`
@@ -63,7 +26,7 @@ export async function accountClaims(opts: {
   const { account } = opts;
   const ial = (opts.acr && ACR_TABLE[opts.acr]?.ial) || 1;
   const claims: Claims = {
-    sub: account.id, email: account.email, email_verified: true, all_emails: [account.email],
+    sub: account.id, email: account.email, email_verified: true, all_emails: [account.email], locale: account.locale,
     ial: IAL_URI(ial), aal: AAL_URI(aalFromAmr(opts.amr)),
   };
   const profile = await (opts.profile ? opts.profile() : profileState({ db: opts.ds.manager, accountId: account.id }));

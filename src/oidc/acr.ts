@@ -26,6 +26,21 @@ export const ACR_TABLE: Record<string, AssuranceRequirement> = {
   'urn:onedoor:ial:2:facial-match': { ial: 2, facialMatch: true },
   'urn:acr.login.gov:verified-facial-match-required': { ial: 2, facialMatch: true },
   'urn:acr.login.gov:verified-facial-match-preferred': { ial: 2 },
+  // Login.gov's default service level ("authenticated with a second factor"): a passkey with user
+  // verification is that and more.
+  'urn:gov:gsa:ac:classes:sp:PasswordProtectedTransport:duo': { aal: 2 },
+  // Login.gov's deprecated levels of assurance, still sent by older integrations.
+  'http://idmanagement.gov/ns/assurance/loa/1': { ial: 1 },
+  'http://idmanagement.gov/ns/assurance/loa/3': { ial: 2 },
+};
+
+/**
+ * Login.gov values OneDoor deliberately does not offer. Asking for one is refused with
+ * `invalid_request` before anyone signs in: ignoring it, as unknown values are, would hand the
+ * agency a weaker authentication than it required.
+ */
+export const UNSUPPORTED_ACR: Readonly<Record<string, string>> = {
+  'http://idmanagement.gov/ns/assurance/aal/2?hspd12=true': 'PIV/CAC (HSPD-12) authentication is not offered by OneDoor',
 };
 
 export const ACR_VALUES_SUPPORTED = Object.keys(ACR_TABLE);

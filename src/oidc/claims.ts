@@ -15,6 +15,18 @@ export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
   address: ['address'],
   phone: ['phone', 'phone_verified'],
   social_security_number: ['social_security_number'],
+  locale: ['locale'],
+};
+
+/**
+ * Login.gov scopes OneDoor deliberately does not offer (PIV/CAC certificates): asking for one is
+ * `invalid_scope`, so an agency that relies on it learns at once instead of getting less.
+ */
+export const UNSUPPORTED_SCOPES: Readonly<Record<string, string>> = {
+  x509: 'PIV/CAC certificates (x509 scopes) are not offered by OneDoor',
+  'x509:issuer': 'PIV/CAC certificates (x509 scopes) are not offered by OneDoor',
+  'x509:presented': 'PIV/CAC certificates (x509 scopes) are not offered by OneDoor',
+  'x509:subject': 'PIV/CAC certificates (x509 scopes) are not offered by OneDoor',
 };
 
 /** Scopes that release verified identity data: only for clients with `max_ial: 2`. */

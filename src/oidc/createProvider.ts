@@ -3,14 +3,18 @@ import type { Redis } from 'ioredis';
 import Provider, { type AdapterPayload, type Configuration, type KoaContextWithOIDC, interactionPolicy, errors } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/loadConfig.js';
-import { pairwiseSubject } from './pairwise.js';
+import { pairwiseSubject, sectorOf } from './pairwise.js';
 import { logger } from '../shared/logger.js';
 import { ACR_VALUES_SUPPORTED } from './acr.js';
 import { assurancePrompt } from './assurancePolicy.js';
 import { actorChoice, actorPrompt } from './actorPolicy.js';
+import { selectAccountPrompt, switchAccountCheck } from './selectAccountPrompt.js';
+import { unsupportedRequestPrompt } from './unsupportedRequestPrompt.js';
 import { delegationClaims, delegationOfGrant } from './delegatedAuthorization.js';
 import { EXCHANGED_TOKEN_TTL_SECONDS, registerTokenExchange, TOKEN_EXCHANGE, presetExtra } from './tokenExchange.js';
 import { accountClaims } from './accountClaims.js';
+import { verifiedClaimsDiscovery } from './verifiedClaims.js';
+import { LOCALES } from '../shared/i18n.js';
 import { parseVerifiedWithin } from '../proofing/levels.js';
 import { SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.js';
 import { validateOneDoorMetadata } from './clientMetadata.js';
@@ -77,6 +81,9 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
   const policy = interactionPolicy.base();
   policy.add(actorPrompt({ ds }), 1);
   policy.add(assurancePrompt({ ds, maxIalOf: (ctx) => Number((ctx.oidc.client?.metadata() as { max_ial?: number } | undefined)?.max_ial ?? 1) }), 2);
+  policy.add(selectAccountPrompt(), 1);
+  policy.add(unsupportedRequestPrompt(), 0);
+  policy.get('login')!.checks.add(switchAccountCheck());
   policy.get('login')!.checks.add(new interactionPolicy.Check('session_too_old', 'End-User authentication is required', (ctx) => {
     const { session } = ctx.oidc;
     if (session?.accountId && session.loginTs && session.past(config.session.maxSeconds) && !ctx.oidc.result?.login) {
@@ -121,17 +128,25 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
     pairwiseIdentifier: async (ctx, accountId, client) => {
       const delegated = ctx ? await delegationInContext(ctx) : undefined;
       const subject = delegated && delegated.delegation.helperId === accountId ? delegated.principal.id : accountId;
-      return pairwiseSubject(keys.secrets.pairwiseSalt, String(client.sectorIdentifier), subject);
+      return pairwiseSubject(keys.secrets.pairwiseSalt, sectorOf(client), subject);
     },
     scopes: SUPPORTED_SCOPES,
     claims: { ...SCOPE_CLAIMS, sid: null, verified_claims: null } as unknown as Configuration['claims'],
     // Login.gov's `verified_within` (e.g. 30d): re-proof when the last verification is older.
     extraParams: {
       verified_within(_ctx, value) {
-        if (value !== undefined && parseVerifiedWithin(value) === undefined) throw new errors.InvalidRequest('verified_within must be a number of days, like 30d');
+        if (value !== undefined && parseVerifiedWithin(value) === undefined) throw new errors.InvalidRequest('verified_within must be a duration like 30d, 8w, 18m or 2y');
       },
+      // Login.gov's language parameter (`locale=es`): OneDoor reads it like ui_locales.
+      locale: null,
     },
     acrValues: ACR_VALUES_SUPPORTED,
+    // OIDC4IA metadata (from the same tables as the release) and the page languages.
+    discovery: {
+      claim_types_supported: ['normal'], ui_locales_supported: [...LOCALES], ...verifiedClaimsDiscovery(),
+      // Every `prompt` value accepted (OIDC Initiating User Registration §4.1): none, and the policy's requestable prompts.
+      prompt_values_supported: ['none', ...policy.filter((p) => p.requestable).map((p) => p.name)],
+    },
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
       keys: keys.cookieKeys,
@@ -167,7 +182,7 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
       const extra: Record<string, unknown> = source?.acr ? { acr: source.acr, amr: source.amr } : {};
       const delegated = await delegationOf(ctx, (token as { grantId?: string }).grantId);
       if (delegated && ctx.oidc.client) {
-        const sector = String(ctx.oidc.client.sectorIdentifier);
+        const sector = sectorOf(ctx.oidc.client);
         Object.assign(extra, { sub: pairwiseSubject(keys.secrets.pairwiseSalt, sector, delegated.principal.id), ...delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sector, delegated }) });
       }
       return Object.keys(extra).length ? extra : undefined;
@@ -256,7 +271,7 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
       // A token is worth the assurance it was issued with only while that still holds (the
       // identity deleted, set aside, or older than verified_within: the token no longer works).
       if (token && !(await tokenAssuranceHolds({ ctx, ds, token: token as never, accountIds: delegated ? [id, delegated.principal.id] : [id] }))) return undefined;
-      const extraClaims = delegated && ctx.oidc?.client ? delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: String(ctx.oidc.client.sectorIdentifier), delegated }) : {};
+      const extraClaims = delegated && ctx.oidc?.client ? delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sectorOf(ctx.oidc.client), delegated }) : {};
       const principal = account;
       // The assurance of this authorization: from the token being used, else the session.
       const fromToken = token as { acr?: string; amr?: string[]; extra?: { acr?: string; amr?: string[] } } | undefined;

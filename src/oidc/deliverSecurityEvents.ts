@@ -7,7 +7,7 @@ import type { Config } from '../config/loadConfig.js';
 import { clock } from '../shared/clock.js';
 import { logger } from '../shared/logger.js';
 import type { KeyMaterial } from './keys.js';
-import { pairwiseSubject } from './pairwise.js';
+import { pairwiseSubject, sectorOf } from './pairwise.js';
 
 /** Waits before the 2nd, 3rd… attempt; after the last one the delivery is dead-lettered (`failed`). */
 export const SECURITY_EVENT_RETRY_SECONDS = [30, 120, 600, 1800, 7200, 21600, 43200, 86400] as const;
@@ -107,7 +107,7 @@ export async function deliverSecurityEvents(opts: { ds: DataSource; provider: Pr
     if (!client) outcome = { ok: false, permanent: true, error: 'agency removed' };
     else if (!endpoint) outcome = { ok: false, permanent: true, error: 'no allowed security_event_endpoint' };
     else {
-      const subject = pairwiseSubject(opts.keys.secrets.pairwiseSalt, String(client.sectorIdentifier), row.accountId);
+      const subject = pairwiseSubject(opts.keys.secrets.pairwiseSalt, sectorOf(client), row.accountId);
       const token = await signSecurityEvent({ keys: opts.keys, issuer: opts.config.issuer, clientId: row.clientId, subject, delivery: row });
       outcome = await push(endpoint, token);
     }

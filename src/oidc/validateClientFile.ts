@@ -21,22 +21,28 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as con
 
 const str = (what = 'a string') => z.string({ error: (iss) => (iss.input === undefined ? 'is required' : `must be ${what}`) });
 
-/** An absolute URL with no fragment and no wildcard; https, or http on localhost when allowed. */
-function webUrl({ httpOnLocalhost }: { httpOnLocalhost: boolean }) {
+/** What is wrong with a web URL, if anything: absolute, https (or http on localhost when allowed), exact. */
+function webUrlProblem(value: string, { httpOnLocalhost }: { httpOnLocalhost: boolean }): string | undefined {
   const requirement = httpOnLocalhost ? 'must be an absolute https URL (http only for localhost)' : 'must be an absolute https URL';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return requirement;
+  }
+  const httpOk = httpOnLocalhost && url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname);
+  if (url.protocol !== 'https:' && !httpOk) return requirement;
+  if (value.includes('#')) return 'must not contain a fragment (#)';
+  if (value.includes('*')) return 'must be an exact URL (no wildcards)';
+  if (url.username || url.password) return 'must not contain credentials';
+  return undefined;
+}
+
+/** An absolute URL with no fragment and no wildcard; https, or http on localhost when allowed. */
+function webUrl(opts: { httpOnLocalhost: boolean }) {
   return str('a URL string').superRefine((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: requirement });
-      return;
-    }
-    const httpOk = httpOnLocalhost && url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname);
-    if (url.protocol !== 'https:' && !httpOk) ctx.addIssue({ code: 'custom', message: requirement });
-    else if (value.includes('#')) ctx.addIssue({ code: 'custom', message: 'must not contain a fragment (#)' });
-    else if (value.includes('*')) ctx.addIssue({ code: 'custom', message: 'must be an exact URL (no wildcards)' });
-    else if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not contain credentials' });
+    const problem = webUrlProblem(value, opts);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 }
 
@@ -48,7 +54,38 @@ function hostOf(url: string): string | undefined {
   }
 }
 
-const redirectUris = z.array(webUrl({ httpOnLocalhost: true }), { error: 'must be an array of URLs' });
+/** Loopback IP literals a native app may listen on (RFC 8252 §7.3); `localhost` is refused (§8.3). */
+const LOOPBACK_IPS = new Set(['127.0.0.1', '[::1]']);
+/** Schemes that can never be a redirect (RFC 8252 §8.1, and what a browser would run or read). */
+const FORBIDDEN_SCHEMES = new Set(['http:', 'https:', 'javascript:', 'data:', 'file:', 'vbscript:', 'blob:', 'about:']);
+
+/**
+ * What is wrong with a native app's redirect URI (RFC 8252 §7), if anything: a private-use
+ * scheme in reverse-domain form (`gov.example.benefits:/callback`), a claimed `https` URI, or a
+ * loopback IP literal over `http` (any port at request time).
+ */
+function nativeRedirectProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute URI';
+  }
+  if (value.includes('#')) return 'must not contain a fragment (#)';
+  if (value.includes('*')) return 'must be an exact URI (no wildcards)';
+  if (url.username || url.password) return 'must not contain credentials';
+  if (url.protocol === 'http:') {
+    if (url.hostname === 'localhost') return 'must use the loopback IP literal 127.0.0.1 or [::1], not localhost (RFC 8252 §8.3)';
+    return LOOPBACK_IPS.has(url.hostname) ? undefined : 'must be a loopback IP literal (http://127.0.0.1 or http://[::1]) when it uses http (RFC 8252 §7.3)';
+  }
+  if (url.protocol === 'https:') return LOCAL_HOSTS.has(url.hostname) ? 'must be a claimed https URI on the app\'s own domain, not a loopback host' : undefined;
+  const scheme = url.protocol.slice(0, -1);
+  if (FORBIDDEN_SCHEMES.has(url.protocol)) return `must not use the ${scheme} scheme`;
+  if (!scheme.includes('.')) return 'must use a private-use scheme in reverse-domain form, like gov.example.benefits:/callback (RFC 8252 §7.1)';
+  return undefined;
+}
+
+const uriList = z.array(str('a URL string'), { error: 'must be an array of URLs' });
 
 const publicJwk = z.looseObject({
   kty: z.enum(['EC', 'RSA'], { error: 'must be "EC" or "RSA"' }),
@@ -73,11 +110,13 @@ const ClientFileSchema = z.strictObject({
   client_id: str().regex(/^[A-Za-z0-9._~:-]{1,191}$/, 'must be 1-191 characters of A-Z a-z 0-9 . _ ~ : -')
     .refine((id) => id !== ACCOUNT_CLIENT_ID, `is reserved for OneDoor's own account pages`),
   client_name: str().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
-  redirect_uris: redirectUris.min(1, 'must list at least one redirect URI'),
-  post_logout_redirect_uris: redirectUris.optional(),
+  application_type: z.enum(['web', 'native'], { error: 'must be "web" or "native"' }).optional(),
+  redirect_uris: uriList.min(1, 'must list at least one redirect URI'),
+  post_logout_redirect_uris: uriList.optional(),
+  // Defaults after parsing: private_key_jwt for a web client, none for a native app.
   token_endpoint_auth_method: z.enum(['private_key_jwt', 'none'], {
     error: 'must be private_key_jwt or none (client secrets are not accepted)',
-  }).default('private_key_jwt'),
+  }).optional(),
   token_endpoint_auth_signing_alg: z.enum(['ES256', 'RS256', 'PS256'], { error: 'must be ES256, RS256 or PS256' }).optional(),
   jwks: z.strictObject({
     keys: z.array(publicJwk, { error: 'must be an array of JWKs' }).min(1, 'must contain at least one key'),
@@ -104,13 +143,22 @@ const ClientFileSchema = z.strictObject({
   delegation_enabled: z.boolean({ error: 'must be true or false' }).default(false),
   max_ial: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(1),
 }, { error: 'must be a JSON object' }).superRefine((m, ctx) => {
-  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  const issue = (path: string | Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path: Array.isArray(path) ? path : [path], message });
+  const native = m.application_type === 'native';
+  // Web clients: exact https URLs (http only on localhost). Native apps: RFC 8252 §7.
+  for (const field of ['redirect_uris', 'post_logout_redirect_uris'] as const) {
+    (m[field] ?? []).forEach((uri, i) => {
+      const problem = native ? nativeRedirectProblem(uri) : webUrlProblem(uri, { httpOnLocalhost: true });
+      if (problem) issue([field, i], problem);
+    });
+  }
+  if (native && m.token_endpoint_auth_method === 'private_key_jwt') issue('token_endpoint_auth_method', 'must be none for a native app (a public client: an app cannot keep a private key; PKCE protects it)');
   if (m.scope) {
     const allowed = scopesForMaxIal(m.max_ial);
     const beyond = m.scope.split(' ').find((s) => !allowed.includes(s));
     if (beyond) issue('scope', `"${beyond}" is not offered${IAL2_SCOPES.includes(beyond) ? ' to clients with max_ial 1' : ''}`);
   }
-  if (m.token_endpoint_auth_method === 'private_key_jwt') {
+  if ((m.token_endpoint_auth_method ?? (native ? 'none' : 'private_key_jwt')) === 'private_key_jwt') {
     if (m.jwks && m.jwks_uri) issue('jwks_uri', 'use either jwks or jwks_uri, not both');
     else if (!m.jwks && !m.jwks_uri) issue('jwks', 'private_key_jwt needs the client\'s public keys: give jwks or jwks_uri');
   } else {
@@ -121,7 +169,8 @@ const ClientFileSchema = z.strictObject({
   // Pairwise subjects are computed per sector: the redirect host, or the sector document when
   // there are several hosts (OIDC Core §8.1).
   // (Runs even when a URI failed its own check above, so it parses defensively.)
-  const hosts = new Set(m.redirect_uris.map(hostOf).filter(Boolean));
+  // (A native app's private-use scheme has no host: it counts as one, as oidc-provider counts it.)
+  const hosts = new Set(m.redirect_uris.map(hostOf).filter((h) => h !== undefined && (native || h)));
   if (hosts.size > 1 && !m.sector_identifier_uri) {
     issue('sector_identifier_uri', 'is required when redirect_uris use more than one host (pairwise subjects are per sector)');
   }
@@ -131,7 +180,7 @@ const ClientFileSchema = z.strictObject({
 });
 
 /** The normalized metadata stored in `oidc_clients.metadata` (defaults filled in). */
-export type ClientFileMetadata = z.output<typeof ClientFileSchema>;
+export type ClientFileMetadata = z.output<typeof ClientFileSchema> & { token_endpoint_auth_method: 'private_key_jwt' | 'none' };
 
 export type ValidateClientFileResult =
   | { ok: true; metadata: ClientFileMetadata }
@@ -179,7 +228,7 @@ export const headlessPages: ProviderPages = {
 export async function validateClientFile({ input, config, ds, keys }: ValidateClientFileOptions): Promise<ValidateClientFileResult> {
   const parsed = ClientFileSchema.safeParse(input);
   if (!parsed.success) return { ok: false, error: formatIssues(parsed.error.issues) };
-  const metadata = parsed.data;
+  const metadata = { ...parsed.data, token_endpoint_auth_method: parsed.data.token_endpoint_auth_method ?? (parsed.data.application_type === 'native' ? 'none' as const : 'private_key_jwt' as const) };
   // Events carry subjects: plain http only where every outgoing call may use it (OneDoor itself on localhost).
   if (metadata.security_event_endpoint?.startsWith('http:') && !config.insecureTransport) {
     return { ok: false, error: 'security_event_endpoint: must be an absolute https URL' };

@@ -22,12 +22,15 @@ export function aalFromAmr(amr: readonly string[] | undefined): 1 | 2 | 3 {
   return 1;
 }
 
-/** A duration like Login.gov's `verified_within` (`30d`), in seconds; undefined when malformed. */
+/** Days per unit of Login.gov's `verified_within` (`45d`, `8w`, `18m` of 30 days, `2y` of 365 days). */
+const VERIFIED_WITHIN_UNITS: Readonly<Record<string, number>> = { d: 1, w: 7, m: 30, y: 365 };
+
+/** A duration like Login.gov's `verified_within` (`30d`, `8w`, `18m`, `2y`), in seconds; undefined when malformed. */
 export function parseVerifiedWithin(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
-  const m = /^(\d{1,5})d$/.exec(value);
+  const m = /^(\d{1,5})([dwmy])$/.exec(value);
   if (!m) return undefined;
-  const days = Number(m[1]);
+  const days = Number(m[1]) * VERIFIED_WITHIN_UNITS[m[2]!]!;
   return days >= 1 ? days * 86400 : undefined;
 }
 

@@ -3,7 +3,10 @@ import { normalizeEmail } from '../../accounts/normalizeEmail.js';
 import { recordEvent } from '../../audit/recordEvent.js';
 import { scopeDescriptionKey } from '../../oidc/claims.js';
 import { delegationLinkOf } from '../../oidc/delegatedAuthorization.js';
-import { AppError, NotFound } from '../../shared/errors.js';
+import type { InteractionResults } from 'oidc-provider';
+import { getAccount } from '../../accounts/getAccount.js';
+import { AppError, BadInput, NotFound } from '../../shared/errors.js';
+import { field } from '../formFields.js';
 import type { HttpDeps } from '../deps.js';
 import { render } from '../render.js';
 import { actorRoutes } from './interaction/actorRoutes.js';
@@ -38,7 +41,14 @@ export function interactionRouter(deps: HttpDeps): Router {
         ...(det.missingOIDCClaims ?? []).map((c) => (c === 'verified_claims' ? t('consent.claim_verified_claims') : t('consent.claim', { claim: c }))),
       ];
       const p = paths(d.uid);
-      return render(ctx, 'consent', { title: t('consent.title', { client: name }), clientName: name, items, actions: { confirm: p.consent, abort: p.abort } });
+      // A native app (RFC 8252): the person is told it is the app on their device they sign in to.
+      const nativeApp = (await provider.Client.find(String(d.params['client_id'])))?.applicationType === 'native';
+      return render(ctx, 'consent', { title: t('consent.title', { client: name }), clientName: name, nativeApp, items, actions: { confirm: p.consent, abort: p.abort } });
+    }
+    if (d.prompt.name === 'select_account') {
+      const account = await getAccount({ db: ds.manager, accountId: d.session!.accountId });
+      const p = paths(d.uid);
+      return render(ctx, 'select-account', { title: ctx.state.t('select_account.title', { client: name }), clientName: name, email: account.email, actions: { submit: `${p.self}/select-account`, abort: p.abort }, langPath: p.self });
     }
     if (d.prompt.name === 'assurance') return assurance.renderAssurance(ctx, d, name);
     if (d.prompt.name === 'actor') return actor.renderActor(ctx, d, name);
@@ -63,6 +73,14 @@ export function interactionRouter(deps: HttpDeps): Router {
     const grantId = await grant.save();
     await recordEvent({ db: ds.manager, accountId, type: 'consent_granted', clientId, details: { scopes: (det.missingOIDCScope ?? []).join(' ') } });
     await kit.finishWith(ctx, { consent: d.grantId ? {} : { grantId } }, true);
+  });
+
+  // prompt=select_account: continue with the signed-in account, or sign in with another one.
+  router.post('/select-account', async (ctx) => {
+    await kit.details(ctx, 'select_account');
+    const choice = field(ctx, 'choice', 16);
+    if (choice !== 'continue' && choice !== 'switch') throw new BadInput('bad_request', 'choice');
+    await kit.finishWith(ctx, { select_account: choice === 'continue' ? { continue: true } : { switch: true } } as InteractionResults, true);
   });
 
   router.post('/abort', async (ctx) => {

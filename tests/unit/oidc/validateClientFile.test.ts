@@ -156,6 +156,46 @@ describe('validateClientFile', () => {
     expect(refused).toEqual({ ok: false, error: 'security_event_endpoint: must be an absolute https URL' });
   });
 
+  describe('native apps (RFC 8252)', () => {
+    const app = (redirects: string[], extra: Record<string, unknown> = {}) => ({ client_id: 'benefits-ios', client_name: 'Benefits', application_type: 'native', redirect_uris: redirects, ...extra });
+
+    test.each([
+      ['a reverse-domain scheme', ['gov.example.benefits:/callback', 'gov.example.benefits:/other']],
+      ['a claimed https URI', ['https://benefits.example.gov/app/callback']],
+      ['a loopback IP literal', ['http://127.0.0.1/callback']],
+      ['an IPv6 loopback literal', ['http://[::1]:8080/callback']],
+    ])('when a native app registers %s, then it is accepted as a public client', async (_name, redirects) => {
+      const result = await check(app(redirects));
+      if (!result.ok) throw new Error(result.error);
+      expect(result.metadata).toMatchObject({ application_type: 'native', token_endpoint_auth_method: 'none', subject_type: 'pairwise' });
+    });
+
+    test('when a native app mixes redirect kinds without a sector_identifier_uri, then it is refused naming the field', async () => {
+      expect(await errorFor(app(['gov.example.benefits:/callback', 'http://127.0.0.1/callback']))).toMatch(/^sector_identifier_uri: is required/);
+    });
+
+    test.each([
+      ['a scheme without a dot', ['benefits:/callback'], /^redirect_uris\[0\]: must use a private-use scheme in reverse-domain form/],
+      ['localhost as the loopback host', ['http://localhost:8080/callback'], /^redirect_uris\[0\]: must use the loopback IP literal 127\.0\.0\.1 or \[::1\], not localhost/],
+      ['http to another host', ['http://benefits.example.gov/callback'], /^redirect_uris\[0\]: must be a loopback IP literal/],
+      ['a javascript: URI', ['javascript:alert(1)'], /^redirect_uris\[0\]: must not use the javascript scheme$/],
+      ['a data: URI', ['data:text/html,x'], /^redirect_uris\[0\]: must not use the data scheme$/],
+      ['a claimed https URI on a loopback host', ['https://127.0.0.1/callback'], /^redirect_uris\[0\]: must be a claimed https URI/],
+      ['a fragment', ['gov.example.benefits:/callback#x'], /^redirect_uris\[0\]: must not contain a fragment/],
+    ])('when a native app registers %s, then it is refused naming the field', async (_name, redirects, message) => {
+      expect(await errorFor(app(redirects))).toMatch(message);
+    });
+
+    test('when a native app names private_key_jwt, then it is refused (an app cannot keep a private key)', async () => {
+      expect(await errorFor(app(['gov.example.benefits:/callback'], { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [publicJwk] } }))).toMatch(/^token_endpoint_auth_method: must be none for a native app/);
+    });
+
+    test('when a web client registers a custom scheme or a loopback IP, then it is refused as before', async () => {
+      expect(await errorFor({ ...publicClient(), redirect_uris: ['gov.example.benefits:/callback'] })).toBe('redirect_uris[0]: must be an absolute https URL (http only for localhost)');
+      expect(await errorFor({ ...publicClient(), application_type: 'desktop' })).toBe('application_type: must be "web" or "native"');
+    });
+  });
+
   test('when the file is not a JSON object, then the message says so', async () => {
     expect(await errorFor(['not', 'an', 'object'])).toBe('client file: must be a JSON object');
   });

@@ -17,7 +17,11 @@ describe('levels', () => {
 
   test('when verified_within is given, then only a day count like 30d is accepted', () => {
     expect(parseVerifiedWithin('30d')).toBe(30 * 86400);
-    for (const bad of ['30', '0d', '-3d', '1w', '30 d', 'P30D', 42, undefined]) expect(parseVerifiedWithin(bad)).toBeUndefined();
+    // Login.gov's other units: weeks, 30-day months, 365-day years.
+    expect(parseVerifiedWithin('8w')).toBe(56 * 86400);
+    expect(parseVerifiedWithin('18m')).toBe(540 * 86400);
+    expect(parseVerifiedWithin('2y')).toBe(730 * 86400);
+    for (const bad of ['30', '0d', '0w', '-3d', '30 d', '3D', 'P30D', '1h', 42, undefined]) expect(parseVerifiedWithin(bad)).toBeUndefined();
   });
 
   test('when a profile is older than verified_within, or lacks a required facial match, then it gives IAL1', () => {

@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
 import { recordEvent } from '../../../audit/recordEvent.js';
 import { type AchievedAssurance, chooseAcr } from '../../../oidc/acr.js';
+import { withAccountChosen } from '../../../oidc/selectAccountPrompt.js';
 import { AppError } from '../../../shared/errors.js';
 import { clock } from '../../../shared/clock.js';
 import type { HttpDeps } from '../../deps.js';
@@ -55,7 +56,8 @@ export function interactionKit(deps: HttpDeps): InteractionKit {
     const d = await provider.interactionDetails(ctx.req, ctx.res);
     if (d.uid !== ctx.params['uid']) throw new AppError('session_expired', { status: 400 });
     if (expectPrompt && d.prompt.name !== expectPrompt) throw new AppError('session_expired', { status: 400 });
-    applyUiLocales(ctx, d.params['ui_locales']);
+    // ui_locales (OIDC Core §3.1.2.1), or Login.gov's own `locale` parameter.
+    applyUiLocales(ctx, d.params['ui_locales'] ?? d.params['locale']);
     return d;
   }
 
@@ -75,9 +77,9 @@ export function interactionKit(deps: HttpDeps): InteractionKit {
     const method = amr.includes('otp') ? 'recovery_code' : 'passkey';
     await recordEvent({ db: ds.manager, accountId, type: 'signed_in', clientId, details: { method } });
     metrics.signIns.inc({ method, outcome: 'success' });
-    await finishWith(ctx, {
+    await finishWith(ctx, withAccountChosen(d.params['prompt'], {
       login: { accountId, amr, acr: chooseAcr(d.params['acr_values'] as string | undefined, achieved), remember: false, ts: clock.epoch() },
-    });
+    }));
   }
 
   function renderLogin(ctx: Context, d: Details, name: string, extra: Record<string, unknown> = {}, status = 200): void {

@@ -7,6 +7,7 @@ import { normalizeEmail } from '../../../accounts/normalizeEmail.js';
 import { startEmailConfirmation } from '../../../accounts/startEmailConfirmation.js';
 import { recordEvent } from '../../../audit/recordEvent.js';
 import { chooseAcr } from '../../../oidc/acr.js';
+import { withAccountChosen } from '../../../oidc/selectAccountPrompt.js';
 import { finishRegistration } from '../../../passkeys/finishRegistration.js';
 import { passkeyAmr, passkeyAssurance } from '../../../passkeys/passkeyAssurance.js';
 import { startRegistration } from '../../../passkeys/startRegistration.js';
@@ -104,7 +105,7 @@ export function signUpRoutes(kit: InteractionKit): Router {
     if (!created.ok) return again(ctx.state.t('signup.email_taken'));
     // The sign-in is recorded in the interaction now; "continue" resumes the authorization.
     const login = { accountId: created.account.id, amr: passkeyAmr(reg.passkey), acr: chooseAcr(d.params['acr_values'] as string | undefined, passkeyAssurance(reg.passkey)), remember: false, ts: clock.epoch() };
-    const continueUrl = await provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+    const continueUrl = await provider.interactionResult(ctx.req, ctx.res, withAccountChosen(d.params['prompt'], { login }), { mergeWithLastSubmission: false });
     await recordEvent({ db: ds.manager, accountId: created.account.id, type: 'signed_in', clientId: String(d.params['client_id']), details: { method: 'passkey' } });
     render(ctx, 'recovery-codes', { title: ctx.state.t('codes.title'), codes: created.recoveryCodes, continueUrl });
   });
