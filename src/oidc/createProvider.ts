@@ -7,6 +7,7 @@ import { pairwiseSubject } from './pairwise.js';
 import { logger } from '../shared/logger.js';
 import { ACR_VALUES_SUPPORTED } from './acr.js';
 import { assurancePrompt } from './assurancePolicy.js';
+import { type AttestationTrustStore, NO_ATTESTATION_TRUST } from '../passkeys/loadAttestationTrustStore.js';
 import { actorChoice, actorPrompt } from './actorPolicy.js';
 import { delegationClaims, delegationOfGrant } from './delegatedAuthorization.js';
 import { registerTokenExchange, TOKEN_EXCHANGE, presetExtra } from './tokenExchange.js';
@@ -36,6 +37,11 @@ export interface CreateProviderOptions {
   pages: ProviderPages;
   /** Short-lived protocol state goes here when set (see createRedisAdapter.ts). */
   redis?: Redis | undefined;
+  /**
+   * The operator's attestation trust store, for the assurance prompt. Without it no passkey meets
+   * AAL3: the CLI's providers, which never run an authorization, do without.
+   */
+  attestationTrust?: AttestationTrustStore | undefined;
 }
 
 export { pairwiseSubject };
@@ -60,7 +66,7 @@ function claimReplayIds(provider: Provider): void {
   };
 }
 
-export function createProvider({ config, ds, keys, pages, redis }: CreateProviderOptions): Provider {
+export function createProvider({ config, ds, keys, pages, redis, attestationTrust = NO_ATTESTATION_TRUST }: CreateProviderOptions): Provider {
 
   /** The delegation behind a grant, looked up once per request (see requestMemo). */
   const delegationOf = (ctx: object | undefined, grantId: string | undefined) => memoFor(ctx, `delegation:${grantId ?? ''}`, () => delegationOfGrant(ds, grantId, (id) => delegationLinkIn(ctx, ds, id)));
@@ -74,7 +80,7 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
 
   const policy = interactionPolicy.base();
   policy.add(actorPrompt({ ds }), 1);
-  policy.add(assurancePrompt({ ds, maxIalOf: (ctx) => Number((ctx.oidc.client?.metadata() as { max_ial?: number } | undefined)?.max_ial ?? 1) }), 2);
+  policy.add(assurancePrompt({ ds, maxIalOf: (ctx) => Number((ctx.oidc.client?.metadata() as { max_ial?: number } | undefined)?.max_ial ?? 1), trust: attestationTrust }), 2);
   policy.get('login')!.checks.add(new interactionPolicy.Check('session_too_old', 'End-User authentication is required', (ctx) => {
     const { session } = ctx.oidc;
     if (session?.accountId && session.loginTs && session.past(config.session.maxSeconds) && !ctx.oidc.result?.login) {
