@@ -22,7 +22,7 @@ export class Passkey {
   @Column({ type: 'varchar', length: 255, default: '[]' })
   transports!: string;
 
-  /** Authenticator data BE flag: a synced credential, counts at most AAL2. */
+  /** Authenticator data BE flag: a synced credential, counts at most AAL2 whatever its attestation. */
   @Column({ type: 'boolean', name: 'backup_eligible', default: false })
   backupEligible!: boolean;
 
@@ -31,6 +31,19 @@ export class Passkey {
 
   @Column({ type: 'varchar', length: 36, default: '' })
   aaguid!: string;
+
+  /**
+   * What the registration's attestation showed (src/passkeys/judgeAttestation.ts): `trusted`
+   * (its certificate chain reached a root the operator's trust store lists for its AAGUID),
+   * `untrusted`, `self`, `none`, `unsupported`, `invalid`, or `unknown` for passkeys registered
+   * before OneDoor asked for attestation. Only `trusted` can count for AAL3.
+   */
+  @Column({ type: 'varchar', length: 16, default: 'unknown' })
+  attestation!: string;
+
+  /** SHA-256 (hex) of the trust-store root the attestation chained to; null unless `trusted`. */
+  @Column({ type: 'varchar', length: 64, name: 'attestation_root', nullable: true })
+  attestationRoot!: string | null;
 
   @Column({ type: 'varchar', length: 64 })
   name!: string;

@@ -22,6 +22,8 @@ import { createVendors } from './proofing/vendors/createVendors.js';
 import type { ProofingVendors } from './proofing/vendors/ports.js';
 import { staticAssets } from './http/staticAssets.js';
 import { createProvider } from './oidc/createProvider.js';
+import { loadAttestationTrustStore } from './passkeys/loadAttestationTrustStore.js';
+import { clock } from './shared/clock.js';
 import type { KeyMaterial } from './oidc/keys.js';
 import { hmac } from './shared/ids.js';
 import { connectRedis } from './shared/connectRedis.js';
@@ -60,8 +62,14 @@ export interface OneDoorApp {
  */
 export function createApp({ config, ds, keys, mailer, vendors, readinessChecks = [] }: AppDeps): OneDoorApp {
   logger.level = config.logLevel;
+  // Read once, here, before anything is opened: a store that cannot be read stops the start.
+  const { store: attestationTrust, warnings } = loadAttestationTrustStore({ files: config.attestationTrustStore, at: clock.now() });
+  for (const w of warnings) logger.warn(w);
+  const models = [...attestationTrust.authenticators.values()];
+  logger.info({ authenticators: models.length, hardwareProtected: models.filter((m) => m.hardwareProtected).length },
+    models.length ? 'attestation trust store loaded' : 'no attestation trust store (ATTESTATION_TRUST_STORE): no passkey can meet AAL3');
   const redis = config.redisUrl ? connectRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }) : undefined;
-  const provider = createProvider({ config, ds, keys, pages: providerPages(), redis });
+  const provider = createProvider({ config, ds, keys, pages: providerPages(), redis, attestationTrust });
   const metrics = createMetrics();
   countDomainEvents({ ds, metrics });
   const readiness = createReadiness({ checks: [...coreReadinessChecks({ ds, keys }), ...(redis ? [{ name: 'redis', run: async () => { await redis.ping(); } }] : []), ...readinessChecks] });
@@ -69,6 +77,7 @@ export function createApp({ config, ds, keys, mailer, vendors, readinessChecks =
     config, ds, keys, provider, metrics,
     mailer: mailer ?? createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom }),
     rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin },
+    attestationTrust,
     vendors: vendors ?? createVendors({ vendor: config.proofingVendor, outboxDir: config.outboxDir }),
     limitStore: redis ? { redis } : { ds },
   };

@@ -24,6 +24,6 @@ export async function createAccount(opts: { db: EntityManager; pepper: string; e
   const recoveryCodes = await issueRecoveryCodes({ db: opts.db, pepper: opts.pepper, accountId: account.id });
   await recordEvent({ db: opts.db, accountId: account.id, type: 'email_confirmed' });
   await recordEvent({ db: opts.db, accountId: account.id, type: 'account_created' });
-  await recordEvent({ db: opts.db, accountId: account.id, type: 'passkey_added', details: { name: opts.passkey.name } });
+  await recordEvent({ db: opts.db, accountId: account.id, type: 'passkey_added', details: { name: opts.passkey.name, attestation: opts.passkey.attestation } });
   return { ok: true, account, recoveryCodes };
 }

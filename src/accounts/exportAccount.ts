@@ -47,7 +47,7 @@ export async function exportAccount(opts: { db: EntityManager; kek: Kek; account
     },
     passkeys: passkeys.map((p) => ({
       name: p.name, credential_id: p.id, public_key_cose: p.publicKey, aaguid: p.aaguid, transports: JSON.parse(p.transports) as string[],
-      synced: p.backupEligible, backed_up: p.backedUp, sign_count: p.signCount, created_at: iso(p.createdAt), last_used_at: iso(p.lastUsedAt),
+      synced: p.backupEligible, backed_up: p.backedUp, attestation: p.attestation, sign_count: p.signCount, created_at: iso(p.createdAt), last_used_at: iso(p.lastUsedAt),
     })),
     recovery_codes: { unused: codes.filter((c) => !c.usedAt).length, used: codes.filter((c) => c.usedAt).length },
     connected_agencies: (await listConnectedAgencies({ db, accountId })).map((a) => ({ client_id: a.clientId, name: a.clientName, scopes: a.scopes })),

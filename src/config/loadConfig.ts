@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -26,6 +27,7 @@ const EnvSchema = z.object({
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').regex(/^[\x21-\x7e]+$/, 'METRICS_TOKEN must be printable ASCII without spaces').optional(),
   DRAIN_SECONDS: z.coerce.number({ message: 'DRAIN_SECONDS must be a number of seconds' }).int('DRAIN_SECONDS must be a whole number of seconds').min(0, 'DRAIN_SECONDS must be 0 or more').max(300, 'DRAIN_SECONDS must be at most 300').default(0),
+  ATTESTATION_TRUST_STORE: z.string().optional(),
   RATE_LIMIT_MULTIPLIER: z.coerce.number({ message: 'RATE_LIMIT_MULTIPLIER must be a number' }).positive('RATE_LIMIT_MULTIPLIER must be positive').max(10000).default(1),
 });
 
@@ -62,6 +64,11 @@ export interface Config {
   drainSeconds: number;
   /** True when cookies may be sent over plain http (issuer on localhost). */
   insecureTransport: boolean;
+  /**
+   * Files of the attestation trust store (FIDO metadata BLOBs, JSON, PEM roots), read once when
+   * the app starts (src/passkeys/loadAttestationTrustStore.ts); empty: no passkey meets AAL3.
+   */
+  attestationTrustStore: string[];
 }
 
 export class ConfigError extends Error {}
@@ -82,6 +89,23 @@ export function parseDatabaseUrl(url: string, field = 'DATABASE_URL'): DatabaseC
     return { type: 'mysql', url: url.replace(/^mariadb:/, 'mysql:') };
   }
   throw new ConfigError(`${field}: must start with sqlite: or mysql://`);
+}
+
+/** ATTESTATION_TRUST_STORE: a file or a comma-separated list of files, each readable now. */
+function trustStoreFiles(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  return value.split(',').map((entry) => {
+    const file = entry.trim();
+    if (!file) throw new ConfigError('ATTESTATION_TRUST_STORE: an empty entry in the list (write FILE or FILE,FILE)');
+    const resolved = path.resolve(file);
+    try {
+      fs.accessSync(resolved, fs.constants.R_OK);
+      if (!fs.statSync(resolved).isFile()) throw new Error('not a file');
+    } catch {
+      throw new ConfigError(`ATTESTATION_TRUST_STORE: ${file} is not a readable file`);
+    }
+    return resolved;
+  });
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { warn?: (m: string) => void } = {}): Config {
@@ -126,5 +150,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { warn?: 
     metricsToken: e.METRICS_TOKEN,
     drainSeconds: e.DRAIN_SECONDS,
     insecureTransport: issuerUrl.protocol === 'http:',
+    attestationTrustStore: trustStoreFiles(e.ATTESTATION_TRUST_STORE),
   };
 }

@@ -5,6 +5,7 @@ import type { DelegationDeps } from '../delegation/manageDelegations.js';
 import { isLocale, translator } from '../shared/i18n.js';
 import type { KeyMaterial } from '../oidc/keys.js';
 import type { RelyingParty } from '../passkeys/challenges.js';
+import type { AttestationTrustStore } from '../passkeys/loadAttestationTrustStore.js';
 import type { ProofingVendors } from '../proofing/vendors/ports.js';
 import type { Mailer } from '../shared/mailer.js';
 import type { Metrics } from '../shared/metrics.js';
@@ -19,6 +20,8 @@ export interface HttpDeps {
   metrics: Metrics;
   provider: Provider;
   rp: RelyingParty;
+  /** The operator's attestation trust store (ATTESTATION_TRUST_STORE), read when the app started. */
+  attestationTrust: AttestationTrustStore;
   vendors: ProofingVendors;
   /** Shared by every node: Redis when configured, else the database. */
   limitStore: RateLimitStore;

@@ -7,6 +7,7 @@ import { pairwiseSubject, sectorOf } from './pairwise.js';
 import { logger } from '../shared/logger.js';
 import { ACR_VALUES_SUPPORTED } from './acr.js';
 import { assurancePrompt } from './assurancePolicy.js';
+import { type AttestationTrustStore, NO_ATTESTATION_TRUST } from '../passkeys/loadAttestationTrustStore.js';
 import { actorChoice, actorPrompt } from './actorPolicy.js';
 import { selectAccountPrompt, switchAccountCheck } from './selectAccountPrompt.js';
 import { unsupportedRequestPrompt } from './unsupportedRequestPrompt.js';
@@ -42,6 +43,11 @@ export interface CreateProviderOptions {
   pages: ProviderPages;
   /** Short-lived protocol state goes here when set (see createRedisAdapter.ts). */
   redis?: Redis | undefined;
+  /**
+   * The operator's attestation trust store, for the assurance prompt. Without it no passkey meets
+   * AAL3: the CLI's providers, which never run an authorization, do without.
+   */
+  attestationTrust?: AttestationTrustStore | undefined;
 }
 
 export { pairwiseSubject };
@@ -66,7 +72,7 @@ function claimReplayIds(provider: Provider): void {
   };
 }
 
-export function createProvider({ config, ds, keys, pages, redis }: CreateProviderOptions): Provider {
+export function createProvider({ config, ds, keys, pages, redis, attestationTrust = NO_ATTESTATION_TRUST }: CreateProviderOptions): Provider {
 
   /** The delegation behind a grant, looked up once per request (see requestMemo). */
   const delegationOf = (ctx: object | undefined, grantId: string | undefined) => memoFor(ctx, `delegation:${grantId ?? ''}`, () => delegationOfGrant(ds, grantId, (id) => delegationLinkIn(ctx, ds, id)));
@@ -80,7 +86,7 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
 
   const policy = interactionPolicy.base();
   policy.add(actorPrompt({ ds }), 1);
-  policy.add(assurancePrompt({ ds, maxIalOf: (ctx) => Number((ctx.oidc.client?.metadata() as { max_ial?: number } | undefined)?.max_ial ?? 1) }), 2);
+  policy.add(assurancePrompt({ ds, maxIalOf: (ctx) => Number((ctx.oidc.client?.metadata() as { max_ial?: number } | undefined)?.max_ial ?? 1), trust: attestationTrust }), 2);
   policy.add(selectAccountPrompt(), 1);
   policy.add(unsupportedRequestPrompt(), 0);
   policy.get('login')!.checks.add(switchAccountCheck());

@@ -18,7 +18,7 @@ function credentialType(passkey: Pick<Passkey, 'transports'>): 'fido2-platform' 
 /** Saves a newly verified passkey to an existing account; agencies that opted in hear of it. */
 export async function addPasskey(opts: { db: EntityManager; passkey: Passkey }): Promise<void> {
   await opts.db.getRepository(Passkey).insert(opts.passkey);
-  await recordEvent({ db: opts.db, accountId: opts.passkey.accountId, type: 'passkey_added', details: { name: opts.passkey.name } });
+  await recordEvent({ db: opts.db, accountId: opts.passkey.accountId, type: 'passkey_added', details: { name: opts.passkey.name, attestation: opts.passkey.attestation } });
   await queueSecurityEvent({ db: opts.db, accountId: opts.passkey.accountId, event: 'credential_change', details: { change_type: 'create', credential_type: credentialType(opts.passkey) } });
 }
 

@@ -2,6 +2,8 @@ import { generateAuthenticationOptions, type PublicKeyCredentialRequestOptionsJS
 import type { EntityManager } from 'typeorm';
 import { Passkey } from '../../entities/index.js';
 import { type RelyingParty, storeChallenge } from './challenges.js';
+import type { AttestationTrustStore } from './loadAttestationTrustStore.js';
+import { meetsAal3 } from './passkeyAssurance.js';
 
 /**
  * Options for signing in. Without `accountId` the browser offers any discoverable passkey for
@@ -12,8 +14,8 @@ export async function startAuthentication(opts: {
   rp: RelyingParty;
   bindingId: string;
   accountId?: string | undefined;
-  /** Offer only device-bound passkeys (AAL3 step-up). */
-  deviceBoundOnly?: boolean;
+  /** Offer only the passkeys that meet AAL3 under this trust store (AAL3 step-up). */
+  aal3Under?: AttestationTrustStore | undefined;
   /**
    * List the account's passkeys in `allowCredentials` (default). Off for an address typed by
    * someone not signed in: the list would tell a stranger the address has an account, and
@@ -21,8 +23,12 @@ export async function startAuthentication(opts: {
    */
   listCredentials?: boolean;
 }): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const trust = opts.aal3Under;
   const allow = opts.accountId && opts.listCredentials !== false
-    ? await opts.db.getRepository(Passkey).find({ where: { accountId: opts.accountId, ...(opts.deviceBoundOnly ? { backupEligible: false } : {}) }, select: { id: true, transports: true } })
+    ? (await opts.db.getRepository(Passkey).find({
+      where: { accountId: opts.accountId, ...(trust ? { backupEligible: false, attestation: 'trusted' } : {}) },
+      select: { id: true, transports: true, aaguid: true, backupEligible: true, attestation: true, attestationRoot: true },
+    })).filter((passkey) => !trust || meetsAal3({ passkey, trust }))
     : [];
   const options = await generateAuthenticationOptions({
     rpID: opts.rp.rpId,

@@ -8,7 +8,9 @@ export const SUPPORTED_ALGS = [-7, -8, -257];
 
 /**
  * Options for creating a passkey: discoverable (resident key), user verification required,
- * no attestation. `accountId` is the WebAuthn user handle (for a new account, the id it will get).
+ * `direct` attestation — only an attestation from a hardware-protected model in the operator's
+ * trust store lets a passkey count for AAL3 (finishRegistration.ts); a browser may still send
+ * none. `accountId` is the WebAuthn user handle (for a new account, the id it will get).
  */
 export async function startRegistration(opts: {
   db: EntityManager;
@@ -25,7 +27,7 @@ export async function startRegistration(opts: {
     userID: new TextEncoder().encode(opts.accountId),
     userName: opts.userName,
     userDisplayName: opts.userDisplayName,
-    attestationType: 'none',
+    attestationType: 'direct',
     timeout: 5 * 60 * 1000,
     excludeCredentials: existing.map((p) => ({ id: p.id, transports: JSON.parse(p.transports) })),
     authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },

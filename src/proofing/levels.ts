@@ -7,13 +7,14 @@ export const LEVELS = [
   { id: 'IAL1', kind: 'ial', rank: 1, requires: 'an email address confirmed by a one-time code' },
   { id: 'IAL2', kind: 'ial', rank: 2, requires: 'identity proofed remotely: document, SSN and records, possession of a phone or address' },
   { id: 'AAL1', kind: 'aal', rank: 1, requires: 'a single factor, such as a recovery code' },
-  { id: 'AAL2', kind: 'aal', rank: 2, requires: 'a passkey with user verification' },
-  { id: 'AAL3', kind: 'aal', rank: 3, requires: 'a device-bound passkey with user verification (backup-eligible, synced passkeys count at most AAL2)' },
+  { id: 'AAL2', kind: 'aal', rank: 2, requires: 'a passkey with user verification (synced, unattested or of a model the trust store does not vouch for)' },
+  { id: 'AAL3', kind: 'aal', rank: 3, requires: 'a hardware security key with user verification whose attestation chains to a root the operator\'s trust store lists for its model (AAGUID) as hardware-protected, and that is not backup-eligible (SP 800-63B-4: non-exportable key)' },
 ] as const;
 
 /**
- * AAL of a session from its RFC 8176 `amr`: `hwk` (device-bound passkey) is AAL3, `swk`
- * (synced passkey) AAL2, anything else (a recovery code, `otp`) AAL1.
+ * AAL of a session from its RFC 8176 `amr`: `hwk` (an attested hardware security key, see
+ * src/passkeys/passkeyAssurance.ts meetsAal3) is AAL3, `swk` (any other passkey) AAL2, anything
+ * else (a recovery code, `otp`) AAL1.
  */
 export function aalFromAmr(amr: readonly string[] | undefined): 1 | 2 | 3 {
   if (!amr) return 1;

@@ -9,6 +9,8 @@ import { pageHelpers } from '../support/pageHelpers.js';
 import { codeFromMail } from '../support/flows.js';
 import { latestOutbox } from '../support/proofingFlow.js';
 import { latestMail, startTestServer, type TestServer } from '../support/testServer.js';
+import { createTestCa } from '../support/testCertificates.js';
+import { jsonTrustStore, TEST_AAGUID, trustStoreDir } from '../support/trustStores.js';
 import type { IdDocument } from '../../src/proofing/documents/parseAamva.js';
 
 /**
@@ -33,16 +35,20 @@ let server: TestServer;
 let agency: TestAgency;
 let browser: Browser;
 const open: PersonBrowser[] = [];
+const trustFiles = trustStoreDir();
 
 beforeAll(async () => {
   if (!chromiumAvailable()) return;
-  server = await startTestServer();
+  // A deployment that offers AAL3: its trust store lists a security key model (tests/e2e/securityKey.test.ts covers the keys).
+  const store = trustFiles.write('trust.json', jsonTrustStore([{ aaguid: TEST_AAGUID, hardwareProtected: true, attestationRootCertificates: [createTestCa({ name: 'Test Attestation Root' }).pem] }]));
+  server = await startTestServer({ env: { ATTESTATION_TRUST_STORE: store } });
   agency = await registerAgency(server, { clientId: 'benefits-e2e', extra: { max_ial: 2, client_name: AGENCY_NAME } });
   browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  trustFiles.cleanup();
 });
 afterEach(async () => {
   // A page that throws or trips its own CSP is broken for people too.

@@ -5,6 +5,8 @@ import { Agent } from '../support/agent.js';
 import { finishAtAgency, interactionUid, signIn, signUp } from '../support/flows.js';
 import { documentImages, latestOutbox, postDocument, verifyIdentity } from '../support/proofingFlow.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
+import { createTestCa } from '../support/testCertificates.js';
+import { jsonTrustStore, TEST_AAGUID, trustStoreDir } from '../support/trustStores.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { SANDBOX_PEOPLE } from '../support/aamva.js';
 import { clock } from '../../src/shared/clock.js';
@@ -13,17 +15,23 @@ import { ProofingSession } from '../../entities/index.js';
 let server: TestServer;
 let ial2: TestAgency;
 let ial1: TestAgency;
+// Security keys of a test model whose attestation root is in the trust store (see attestation.test.ts).
+const attestationRoot = createTestCa({ name: 'Test Attestation Root' });
+const trustFiles = trustStoreDir();
 
 beforeAll(async () => {
-  server = await startTestServer();
+  const store = trustFiles.write('trust.json', jsonTrustStore([{ aaguid: TEST_AAGUID, hardwareProtected: true, attestationRootCertificates: [attestationRoot.pem] }]));
+  server = await startTestServer({ env: { ATTESTATION_TRUST_STORE: store } });
   ial2 = await registerAgency(server, { clientId: 'benefits', extra: { max_ial: 2 } });
   ial1 = await registerAgency(server, { clientId: 'library', extra: { max_ial: 1 } });
 });
-afterAll(async () => { await server.close(); });
+afterAll(async () => { await server.close(); trustFiles.cleanup(); });
 afterEach(() => clock.reset());
 
 const IDENTITY_SCOPE = 'openid email profile address phone social_security_number';
 const newAuthenticator = (backupEligible = true) => new SoftAuthenticator({ origin: server.url, rpId: 'localhost', backupEligible });
+/** A device-bound security key whose attestation chains to the trusted root: it meets AAL3. */
+const securityKey = () => new SoftAuthenticator({ origin: server.url, rpId: 'localhost', attestation: { ca: attestationRoot, aaguid: TEST_AAGUID } });
 
 /** A person with an account (IAL1), signed in, and the agent holding their session. */
 async function ial1Person(backupEligible = true) {
@@ -133,10 +141,10 @@ describe('authenticator assurance', () => {
     expect(new URL(url).searchParams.get('error')).toBe('unmet_authentication_requirements');
   });
 
-  test('when an AAL2 session is asked for AAL3, then the person re-authenticates with a device-bound passkey and acr says AAL3', async () => {
+  test('when an AAL2 session is asked for AAL3, then the person re-authenticates with an attested security key and acr says AAL3', async () => {
     const p = await ial1Person(true);
-    // Add a device-bound passkey (a security key) on the account page.
-    const key = newAuthenticator(false);
+    // Add a security key on the account page.
+    const key = securityKey();
     await p.agent.page(`${server.url}/account/passkeys/new`);
     const opt = await p.agent.request(`${server.url}/account/passkeys/options`, { method: 'POST', json: {} });
     await p.agent.request(`${server.url}/account/passkeys`, { method: 'POST', form: { response: JSON.stringify(key.createCredential({ options: await opt.json() })), name: 'Security key' } });
@@ -160,8 +168,8 @@ describe('authenticator assurance', () => {
     expect(info.aal).toBe('http://idmanagement.gov/ns/assurance/aal/3');
   });
 
-  test('when a person signs in with a device-bound passkey, then a request for AAL3 needs no step-up', async () => {
-    const authenticator = newAuthenticator(false);
+  test('when a person signs in with an attested security key, then a request for AAL3 needs no step-up', async () => {
+    const authenticator = securityKey();
     const a = await ial2.authorize({ acr_values: 'urn:onedoor:aal:3' });
     const { landing } = await signUp({ server, authenticator, authUrl: a.url, email: `k-${randomUUID().slice(0, 8)}@example.com` });
     expect((await ial2.redeem(landing, a)).claims()!.acr).toBe('urn:onedoor:aal:3');

@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
+import { issueAttestationCertificate, type TestCa } from './testCertificates.js';
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
@@ -10,7 +11,9 @@ import type {
 /**
  * A software WebAuthn authenticator plus the browser's part of the ceremony, in plain Node: it
  * turns the server's options JSON into the response JSON @simplewebauthn/browser would send.
- * ES256 (P-256) keys, `none` attestation, zero AAGUID. Knobs for negative tests (UV/UP off,
+ * ES256 (P-256) keys; `none` attestation with a zero AAGUID, or — with `attestation` — a model
+ * with an AAGUID and a batch key certified by a test CA, giving `packed` attestation with an
+ * x5c chain (WebAuthn §8.2). Device-bound or synced with `backupEligible`. Knobs for negative tests (UV/UP off,
  * another origin or RP ID, a forged signature, a chosen sign count, a foreign challenge) stand in
  * for Chromium's `WebAuthn.setResponseOverrideBits`; export/import moves a credential to a
  * second authenticator (a clone, for sign-count tests).
@@ -86,13 +89,28 @@ export class SoftAuthenticator {
   readonly rpId: string;
   readonly backupEligible: boolean;
   readonly backedUp: boolean;
+  readonly aaguid: string;
   readonly #credentials: StoredCredential[] = [];
+  readonly #attestation: { key: KeyObject; x5c: Uint8Array[] } | undefined;
 
-  constructor({ origin, rpId, backupEligible = false, backedUp = backupEligible }: { origin: string; rpId: string; backupEligible?: boolean; backedUp?: boolean }) {
+  constructor({ origin, rpId, backupEligible = false, backedUp = backupEligible, attestation }: {
+    origin: string; rpId: string; backupEligible?: boolean; backedUp?: boolean;
+    /**
+     * Attest as a model: its AAGUID, the CA that certifies its batch key, and certificates to
+     * append to x5c after the leaf and the CA's own chain (a forger appending a trusted root).
+     */
+    attestation?: { ca: TestCa; aaguid: string; appendCertificates?: Buffer[] };
+  }) {
     this.origin = origin;
     this.rpId = rpId;
     this.backupEligible = backupEligible;
     this.backedUp = backedUp;
+    this.aaguid = attestation?.aaguid ?? '00000000-0000-0000-0000-000000000000';
+    if (attestation) {
+      const batch = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const leaf = issueAttestationCertificate({ ca: attestation.ca, publicKey: batch.publicKey, aaguid: attestation.aaguid });
+      this.#attestation = { key: batch.privateKey, x5c: [leaf, ...attestation.ca.chain, ...(attestation.appendCertificates ?? [])].map((c) => new Uint8Array(c)) };
+    }
   }
 
   /** The credentials this authenticator holds, in portable form (copies). */
@@ -100,7 +118,7 @@ export class SoftAuthenticator {
     return this.#credentials.map((c) => this.#export(c));
   }
 
-  /** navigator.credentials.create(): a new ES256 credential with `none` attestation. */
+  /** navigator.credentials.create(): a new ES256 credential, attested (`packed`) or not (`none`). */
   createCredential({
     options,
     userVerified = true,
@@ -144,17 +162,26 @@ export class SoftAuthenticator {
       sha256(scopeRpId),
       Buffer.from([this.#flags(stored, { userPresent, userVerified }) | FLAG_AT]),
       uint32(stored.signCount),
-      Buffer.alloc(16), // AAGUID: zeros, as for `none` attestation
+      Buffer.from(this.aaguid.replace(/-/g, ''), 'hex'),
       idLength,
       credentialId,
       coseKey(publicKey),
     ]);
+    const clientDataJSON = clientData({ type: 'webauthn.create', challenge: challengeOverride ?? options.challenge, origin: origin ?? this.origin });
+    // Packed attestation (WebAuthn §8.2): the batch key signs authData || hash(clientDataJSON).
+    const attestation = this.#attestation;
+    const attStmt = attestation
+      ? new Map<string, CBORValue>([
+        ['alg', COSE_ALG_ES256],
+        ['sig', new Uint8Array(sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), { key: attestation.key, dsaEncoding: 'der' }))],
+        ['x5c', attestation.x5c],
+      ])
+      : new Map<string, CBORValue>();
     const attestationObject = isoCBOR.encode(new Map<string, CBORValue>([
-      ['fmt', 'none'],
-      ['attStmt', new Map<string, CBORValue>()],
+      ['fmt', attestation ? 'packed' : 'none'],
+      ['attStmt', attStmt],
       ['authData', new Uint8Array(authData)],
     ]));
-    const clientDataJSON = clientData({ type: 'webauthn.create', challenge: challengeOverride ?? options.challenge, origin: origin ?? this.origin });
 
     this.#credentials.push(stored);
     return {

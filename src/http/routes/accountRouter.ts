@@ -14,6 +14,7 @@ import { ACCOUNT_CLIENT_ID } from '../../oidc/createProvider.js';
 import { endAssuredGrants } from '../../oidc/endAssuredGrants.js';
 import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
 import { finishRegistration } from '../../passkeys/finishRegistration.js';
+import { meetsAal3 } from '../../passkeys/passkeyAssurance.js';
 import { addPasskey, listPasskeys, removePasskey, renamePasskey } from '../../passkeys/managePasskeys.js';
 import { startAuthentication } from '../../passkeys/startAuthentication.js';
 import { startRegistration } from '../../passkeys/startRegistration.js';
@@ -91,7 +92,8 @@ export function accountRouter(deps: HttpDeps): Router {
       title: t('account.page_title'),
       email: account.email,
       notice, error,
-      passkeys: passkeys.map((p) => ({ ref: p.id, name: p.name, added: fmt(ctx, p.createdAt), lastUsed: fmt(ctx, p.lastUsedAt) })),
+      // Which passkeys an agency asking for a security key (AAL3) accepts.
+      passkeys: passkeys.map((p) => ({ ref: p.id, name: p.name, added: fmt(ctx, p.createdAt), lastUsed: fmt(ctx, p.lastUsedAt), aal3: meetsAal3({ passkey: p, trust: deps.attestationTrust }) })),
       codesLeft,
       agencies: agencies.map((a) => ({
         ref: a.grantId, name: a.clientName,
@@ -134,7 +136,7 @@ export function accountRouter(deps: HttpDeps): Router {
     const session = await requireSession(ctx);
     const response = parseRegistrationResponse(field(ctx, 'response', 65536));
     const name = field(ctx, 'name', 200).trim().slice(0, 64) || ctx.state.t('passkey.default_name', { date: clock.now().toISOString().slice(0, 10) });
-    const reg = response ? await finishRegistration({ db: ds.manager, rp, bindingId: session.uid, response, name }) : undefined;
+    const reg = response ? await finishRegistration({ db: ds.manager, rp, bindingId: session.uid, response, name, trust: deps.attestationTrust }) : undefined;
     if (!reg?.ok || reg.accountId !== session.accountId) return createPage(ctx, { error: ctx.state.t('passkey.failed') }, 400);
     await ds.transaction((db) => addPasskey({ db, passkey: reg.passkey }));
     ctx.status = 303;

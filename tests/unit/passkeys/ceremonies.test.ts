@@ -4,6 +4,7 @@ import { createAccount } from '../../../src/accounts/createAccount.js';
 import { CHALLENGE_TTL_SECONDS, type RelyingParty } from '../../../src/passkeys/challenges.js';
 import { finishAuthentication } from '../../../src/passkeys/finishAuthentication.js';
 import { finishRegistration } from '../../../src/passkeys/finishRegistration.js';
+import { NO_ATTESTATION_TRUST } from '../../../src/passkeys/loadAttestationTrustStore.js';
 import { startAuthentication } from '../../../src/passkeys/startAuthentication.js';
 import { startRegistration } from '../../../src/passkeys/startRegistration.js';
 import { clock } from '../../../src/shared/clock.js';
@@ -36,7 +37,7 @@ async function register({ authenticator, accountId = randomUUID(), knobs = {} }:
   const bindingId = randomUUID();
   const options = await startRegistration({ db: db(), rp, bindingId, accountId, userName: `${accountId}@example.com`, userDisplayName: 'Test Person' });
   const response = authenticator.createCredential({ options, ...knobs });
-  const result = await finishRegistration({ db: db(), rp, bindingId, response, name: 'Laptop' });
+  const result = await finishRegistration({ db: db(), rp, bindingId, response, name: 'Laptop', trust: NO_ATTESTATION_TRUST });
   return { accountId, bindingId, response, result };
 }
 
@@ -122,7 +123,7 @@ describe('registration', () => {
   test('when the same registration response is submitted twice, then the second fails with no_challenge', async () => {
     const { bindingId, response, result } = await register({ authenticator: newAuthenticator() });
     expect(result.ok).toBe(true);
-    const again = await finishRegistration({ db: db(), rp, bindingId, response, name: 'Laptop' });
+    const again = await finishRegistration({ db: db(), rp, bindingId, response, name: 'Laptop', trust: NO_ATTESTATION_TRUST });
     expect(again).toEqual({ ok: false, reason: 'no_challenge' });
   });
 
@@ -133,7 +134,7 @@ describe('registration', () => {
     const options = await startRegistration({ db: db(), rp, bindingId, accountId, userName: 'x@example.com', userDisplayName: 'X' });
     const response = authenticator.createCredential({ options });
     clock.advance((CHALLENGE_TTL_SECONDS + 1) * 1000);
-    expect(await finishRegistration({ db: db(), rp, bindingId, response, name: 'Laptop' })).toEqual({ ok: false, reason: 'no_challenge' });
+    expect(await finishRegistration({ db: db(), rp, bindingId, response, name: 'Laptop', trust: NO_ATTESTATION_TRUST })).toEqual({ ok: false, reason: 'no_challenge' });
   });
 
   test('when the account already has a passkey on this authenticator, then the options exclude it and the authenticator refuses', async () => {

@@ -27,7 +27,7 @@ import { renderCreatePasskey } from './renderCreatePasskey.js';
  * on another device), or — every passkey lost — with a recovery code, then a new passkey.
  */
 export function signInRoutes(kit: InteractionKit): Router {
-  const { ds, keys, rp, metrics } = kit.deps;
+  const { ds, keys, rp, metrics, attestationTrust: trust } = kit.deps;
   const router = new Router({ prefix: '/interaction/:uid' });
 
   router.post('/passkey/options', async (ctx) => {
@@ -56,7 +56,7 @@ export function signInRoutes(kit: InteractionKit): Router {
       const key = result.reason === 'locked' ? 'login.locked' : result.reason === 'disabled' ? 'login.disabled' : 'login.failed';
       return kit.renderLogin(ctx, d, name, { email, error: ctx.state.t(key) }, 400);
     }
-    await kit.completeLogin(ctx, d, result.accountId, passkeyAmr(result.passkey), passkeyAssurance(result.passkey));
+    await kit.completeLogin(ctx, d, result.accountId, passkeyAmr({ passkey: result.passkey, trust }), passkeyAssurance({ passkey: result.passkey, trust }));
   });
 
   // ---- recovery code, then a new passkey ------------------------------------------------
@@ -114,7 +114,7 @@ export function signInRoutes(kit: InteractionKit): Router {
     const again = () => renderCreatePasskey(ctx, ctx.state.t('passkey.recovery_title'), recoveryPasskeyActions(d.uid), { error: ctx.state.t('passkey.failed') }, 400);
     const response = parseRegistrationResponse(field(ctx, 'response', 65536));
     if (!response) return again();
-    const reg = await finishRegistration({ db: ds.manager, rp, bindingId: d.uid, response, name: kit.passkeyName(ctx, field(ctx, 'name', 200)) });
+    const reg = await finishRegistration({ db: ds.manager, rp, bindingId: d.uid, response, name: kit.passkeyName(ctx, field(ctx, 'name', 200)), trust });
     if (!reg.ok || reg.accountId !== accountId) return again();
     const setAside = await ds.transaction(async (db) => {
       await addPasskey({ db, passkey: reg.passkey });

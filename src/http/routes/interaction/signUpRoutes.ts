@@ -22,7 +22,7 @@ import { renderCreatePasskey } from './renderCreatePasskey.js';
 
 /** Sign-up inside an authorization: email → code → passkey → recovery codes, then on to the agency. */
 export function signUpRoutes(kit: InteractionKit): Router {
-  const { provider, ds, config, keys, mailer, rp } = kit.deps;
+  const { provider, ds, config, keys, mailer, rp, attestationTrust: trust } = kit.deps;
   const router = new Router({ prefix: '/interaction/:uid' });
   // Per-IP limits are generous (offices and carriers share addresses); per-address mail is strict.
   const ipMailLimiter = createLimiter({ store: kit.deps.limitStore, keyPrefix: 'signup-mail-ip', points: Math.ceil(50 * config.rateLimitMultiplier), durationSeconds: 3600 });
@@ -99,12 +99,12 @@ export function signUpRoutes(kit: InteractionKit): Router {
     const again = (error: string) => renderCreatePasskey(ctx, ctx.state.t('signup.passkey_title'), passkeyActions(d.uid), { error }, 400);
     const response = parseRegistrationResponse(field(ctx, 'response', 65536));
     if (!response) return again(ctx.state.t('passkey.failed'));
-    const reg = await finishRegistration({ db: ds.manager, rp, bindingId: d.uid, response, name: kit.passkeyName(ctx, field(ctx, 'name', 200)) });
+    const reg = await finishRegistration({ db: ds.manager, rp, bindingId: d.uid, response, name: kit.passkeyName(ctx, field(ctx, 'name', 200)), trust });
     if (!reg.ok) return again(ctx.state.t('passkey.failed'));
     const created = await ds.transaction((db) => createAccount({ db, pepper: keys.secrets.pepper, email, passkey: reg.passkey, locale: ctx.state.locale }));
     if (!created.ok) return again(ctx.state.t('signup.email_taken'));
     // The sign-in is recorded in the interaction now; "continue" resumes the authorization.
-    const login = { accountId: created.account.id, amr: passkeyAmr(reg.passkey), acr: chooseAcr(d.params['acr_values'] as string | undefined, passkeyAssurance(reg.passkey)), remember: false, ts: clock.epoch() };
+    const login = { accountId: created.account.id, amr: passkeyAmr({ passkey: reg.passkey, trust }), acr: chooseAcr(d.params['acr_values'] as string | undefined, passkeyAssurance({ passkey: reg.passkey, trust })), remember: false, ts: clock.epoch() };
     const continueUrl = await provider.interactionResult(ctx.req, ctx.res, withAccountChosen(d.params['prompt'], { login }), { mergeWithLastSubmission: false });
     await recordEvent({ db: ds.manager, accountId: created.account.id, type: 'signed_in', clientId: String(d.params['client_id']), details: { method: 'passkey' } });
     render(ctx, 'recovery-codes', { title: ctx.state.t('codes.title'), codes: created.recoveryCodes, continueUrl });
