@@ -23,6 +23,9 @@ import type { KeyMaterial } from './keys.js';
 /** OneDoor's own account pages sign in through the provider like any client (first party). */
 export const ACCOUNT_CLIENT_ID = 'onedoor-account';
 
+/** oidc-provider's session cookie (signed with the app's cookie keys); OneDoor's CSRF tokens are bound to it. */
+export const SESSION_COOKIE = 'od_session';
+
 export interface ProviderPages {
   renderError(ctx: KoaContextWithOIDC, out: Record<string, string>, error: Error): Promise<void>;
   logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void>;
@@ -133,7 +136,7 @@ export function createProvider({ config, ds, keys, pages, redis }: CreateProvide
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
       keys: keys.cookieKeys,
-      names: { session: 'od_session', interaction: 'od_interaction', resume: 'od_resume' },
+      names: { session: SESSION_COOKIE, interaction: 'od_interaction', resume: 'od_resume' },
       long: { signed: true, httpOnly: true, sameSite: 'lax', secure: !config.insecureTransport },
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure: !config.insecureTransport },
     },
