@@ -17,7 +17,7 @@ import { accountRouter } from './http/routes/accountRouter.js';
 import { delegationRouter } from './http/routes/delegationRouter.js';
 import { homeRouter } from './http/routes/homeRouter.js';
 import { interactionRouter } from './http/routes/interactionRouter.js';
-import { proofingRouter } from './http/routes/proofingRouter.js';
+import { proofingRouter, UPLOADS } from './http/routes/proofingRouter.js';
 import { createVendors } from './proofing/vendors/createVendors.js';
 import type { ProofingVendors } from './proofing/vendors/ports.js';
 import { staticAssets } from './http/staticAssets.js';
@@ -101,7 +101,7 @@ export function createApp({ config, ds, keys, mailer, vendors, readinessChecks =
   const pageRoutes = pages.routes();
   const pagesLimiter = limitPerIp(createLimiter({ store: deps.limitStore, keyPrefix: 'pages', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 60 }));
   const parse = bodyParser({ enableTypes: ['form', 'json'], formLimit: '100kb', jsonLimit: '100kb' });
-  const csrfCheck = csrf({ secret: hmac(keys.cookieKeys[0]!, 'csrf'), secure });
+  const csrfCheck = csrf({ secret: hmac(keys.cookieKeys[0]!, 'csrf'), secure, uploadPaths: new Set(Object.keys(UPLOADS)) });
   app.use(async (ctx, next) => {
     if (!/^\/(?:$|healthz$|interaction\/|account(?:\/|$)|verify(?:\/|$)|helpers(?:\/|$))/.test(ctx.path)) return next();
     await pagesLimiter(ctx, () => parse(ctx, () => csrfCheck(ctx, () => pageRoutes(ctx as never, async () => {}))));

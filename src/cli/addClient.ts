@@ -45,6 +45,7 @@ export async function addClient({ config, file, replace = false, stdin = process
   const result = await validateClientFile({ input, config, ds, keys });
   if (!result.ok) throw new CliError(result.error);
   const { metadata } = result;
+  for (const n of result.notices ?? []) notice?.(n);
 
   await openDatabase({ config, ds });
   try {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { type OutboundAllow, parseOutboundAllow } from './parseOutboundAllow.js';
 
 /**
  * The only reader of `process.env`. Validates everything once at start-up and fails fast with
@@ -29,6 +30,7 @@ const EnvSchema = z.object({
   DRAIN_SECONDS: z.coerce.number({ message: 'DRAIN_SECONDS must be a number of seconds' }).int('DRAIN_SECONDS must be a whole number of seconds').min(0, 'DRAIN_SECONDS must be 0 or more').max(300, 'DRAIN_SECONDS must be at most 300').default(0),
   ATTESTATION_TRUST_STORE: z.string().optional(),
   RATE_LIMIT_MULTIPLIER: z.coerce.number({ message: 'RATE_LIMIT_MULTIPLIER must be a number' }).positive('RATE_LIMIT_MULTIPLIER must be positive').max(10000).default(1),
+  OUTBOUND_ALLOW: z.string().optional(),
 });
 
 export type DatabaseConfig =
@@ -69,6 +71,8 @@ export interface Config {
    * the app starts (src/passkeys/loadAttestationTrustStore.ts); empty: no passkey meets AAL3.
    */
   attestationTrustStore: string[];
+  /** Hosts and address ranges outgoing requests may reach although they are private or special-use (OUTBOUND_ALLOW). */
+  outboundAllow: OutboundAllow;
 }
 
 export class ConfigError extends Error {}
@@ -124,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { warn?: 
   if (e.SESSION_IDLE_SECONDS > e.SESSION_MAX_SECONDS) throw new ConfigError('SESSION_IDLE_SECONDS: must not exceed SESSION_MAX_SECONDS');
   if (e.SMTP_URL && !/^smtps?:\/\//.test(e.SMTP_URL)) throw new ConfigError('SMTP_URL: must start with smtp:// or smtps://');
   if (e.REDIS_URL && !/^rediss?:\/\//.test(e.REDIS_URL)) throw new ConfigError('REDIS_URL: must start with redis:// or rediss://');
+  const outbound = parseOutboundAllow(e.OUTBOUND_ALLOW);
+  if (!outbound.ok) throw new ConfigError(`OUTBOUND_ALLOW: "${outbound.entry}" is not a host name, IP address or CIDR range`);
 
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`WARNING: ${m}\n`));
   if (local && env['NODE_ENV'] === 'production') warn('ISSUER is localhost in production: set ISSUER to your public https URL.');
@@ -151,5 +157,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { warn?: 
     drainSeconds: e.DRAIN_SECONDS,
     insecureTransport: issuerUrl.protocol === 'http:',
     attestationTrustStore: trustStoreFiles(e.ATTESTATION_TRUST_STORE),
+    outboundAllow: outbound.allow,
   };
 }

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { OidcPayload } from '../../entities/index.js';
 import type { Config } from '../config/loadConfig.js';
 import { logger } from '../shared/logger.js';
+import { outgoingFailureOf } from '../shared/outgoingRequest.js';
 
 export interface SignedInSession {
   uid: string;
@@ -43,7 +44,7 @@ export async function endAllSessions(opts: { provider: Provider; ds: DataSource;
         const client = await opts.provider.Client.find(clientId);
         if (!client?.backchannelLogoutUri || !auth.sid) return;
         await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }).backchannelLogout(opts.accountId, auth.sid);
-      })().catch((err: Error) => { logger.warn({ clientId, error: err.name }, 'back-channel logout failed'); }));
+      })().catch((err: Error) => { logger.warn({ clientId, error: err.name, reason: outgoingFailureOf(err) }, 'back-channel logout failed'); }));
     }
   }
   await repo.delete({ model: 'Session', accountId: opts.accountId });

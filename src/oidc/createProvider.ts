@@ -23,12 +23,17 @@ import type { InsertNew } from './createAdapter.js';
 import { listOwnGrants } from '../accounts/listOwnGrants.js';
 import { createProtocolAdapter } from './createProtocolAdapter.js';
 import { memoFor } from './requestMemo.js';
+import { providerFetch } from './providerFetch.js';
+import { outgoingFailureOf } from '../shared/outgoingRequest.js';
 import { accountOf, delegationLinkIn, profileOf } from './assurancePolicy.js';
 import type { KeyMaterial } from './keys.js';
 import { tokenAssuranceHolds } from './tokenAssurance.js';
 
 /** OneDoor's own account pages sign in through the provider like any client (first party). */
 export const ACCOUNT_CLIENT_ID = 'onedoor-account';
+
+/** oidc-provider's session cookie (signed with the app's cookie keys); OneDoor's CSRF tokens are bound to it. */
+export const SESSION_COOKIE = 'od_session';
 
 export interface ProviderPages {
   renderError(ctx: KoaContextWithOIDC, out: Record<string, string>, error: Error): Promise<void>;
@@ -156,7 +161,7 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
       keys: keys.cookieKeys,
-      names: { session: 'od_session', interaction: 'od_interaction', resume: 'od_resume' },
+      names: { session: SESSION_COOKIE, interaction: 'od_interaction', resume: 'od_resume' },
       long: { signed: true, httpOnly: true, sameSite: 'lax', secure: !config.insecureTransport },
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure: !config.insecureTransport },
     },
@@ -292,16 +297,9 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
     // Agencies' clocks drift: a client assertion (or request object) whose iat/nbf is up to this
     // many seconds in the future, or exp this far in the past, is still accepted (README).
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
-    // oidc-provider refuses outgoing requests (jwks_uri, back-channel logout…) to loopback and
-    // private addresses (SSRF). Only a OneDoor that itself runs on localhost may call
-    // localhost, so that a developer's agency on their machine works; production is unchanged.
-    fetch: (url, options) => {
-      const u = new URL(url instanceof Request ? url.url : url);
-      if (config.insecureTransport && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)) {
-        delete (options as { dispatcher?: unknown }).dispatcher;
-      }
-      return globalThis.fetch(url, options);
-    },
+    // Every outgoing call (jwks_uri, sector_identifier_uri, back-channel logout) goes through
+    // OneDoor's outgoing-request helper: https to public addresses only (README "Outgoing requests").
+    fetch: providerFetch({ policy: config }),
     // Scope claims (email…) go to userinfo; the ID token carries only what `openid` and the
     // claims parameter ask for (OIDC Core §5.4).
     conformIdTokenClaims: true,
@@ -313,10 +311,15 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
   registerTokenExchange({ provider, ds, keys });
 
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'end_session.error', 'backchannel.error'] as const) {
-    (provider as unknown as { on(e: string, fn: (ctx: unknown, err: Error & { error?: string; status?: number }) => void): void }).on(event, (_ctx, err) => {
-      const level = event === 'server_error' || (err.status ?? 500) >= 500 ? 'error' : 'debug';
+    // backchannel.error also passes the client being told; the others only (ctx, err).
+    (provider as unknown as { on(e: string, fn: (ctx: unknown, err: Error & { error?: string; status?: number }, client?: { clientId?: string }) => void): void }).on(event, (ctx, err, client) => {
+      // An outgoing call refused or failed (a client's jwks_uri, a back-channel logout): which
+      // client, and the reason code; never its URL.
+      const reason = outgoingFailureOf(err);
+      const clientId = client?.clientId ?? (ctx as { oidc?: { client?: { clientId?: string } } } | undefined)?.oidc?.client?.clientId;
+      const level = event === 'server_error' || (err.status ?? 500) >= 500 ? 'error' : reason || event === 'backchannel.error' ? 'warn' : 'debug';
       // Only the OAuth error code and class: descriptions can echo request input.
-      logger[level]({ event, error: err.error ?? err.name }, 'oidc error');
+      logger[level]({ event, error: err.error ?? err.name, ...(clientId ? { clientId } : {}), ...(reason ? { reason } : {}) }, 'oidc error');
     });
   }
   return provider;

@@ -6,6 +6,7 @@ import { SECURITY_EVENT_ENDPOINT } from '../audit/queueSecurityEvent.js';
 import type { Config } from '../config/loadConfig.js';
 import { clock } from '../shared/clock.js';
 import { logger } from '../shared/logger.js';
+import { type OutgoingFailure, outgoingRequest } from '../shared/outgoingRequest.js';
 import type { KeyMaterial } from './keys.js';
 import { pairwiseSubject, sectorOf } from './pairwise.js';
 
@@ -15,7 +16,6 @@ export const SECURITY_EVENT_RETRY_SECONDS = [30, 120, 600, 1800, 7200, 21600, 43
 const LEASE_SECONDS = 60;
 const TIMEOUT_MS = 10_000;
 const BATCH = 50;
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export interface DeliverSecurityEventsResult {
   delivered: number;
@@ -46,40 +46,27 @@ export async function signSecurityEvent(opts: { keys: KeyMaterial; issuer: strin
     .sign(key);
 }
 
-/** The endpoint an agency registered, if the current rules still allow sending there. */
-function endpointOf(config: Config, metadata: Record<string, unknown>): URL | undefined {
-  const value = metadata[SECURITY_EVENT_ENDPOINT];
-  if (typeof value !== 'string') return undefined;
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'https:') return url;
-    // As for every outgoing call: plain http only to this machine, and only when OneDoor itself runs on localhost.
-    if (url.protocol === 'http:' && config.insecureTransport && LOCAL_HOSTS.has(url.hostname)) return url;
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
+/** Refused by the outgoing rules (checkOutgoingUrl): sending again will not help. */
+const REFUSED = new Set<OutgoingFailure>(['invalid_url', 'scheme_not_allowed', 'address_not_allowed']);
 
-/** RFC 8935 §2: POST the token; 202 Accepted means delivered, 400 means the recipient will never accept it. */
-async function push(url: URL, token: string): Promise<Outcome> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST', redirect: 'error', signal: AbortSignal.timeout(TIMEOUT_MS),
-      headers: { 'content-type': 'application/secevent+jwt', accept: 'application/json' }, body: token,
-    });
-  } catch (err) {
-    return { ok: false, permanent: false, error: `network: ${(err as Error).name}` };
-  }
+/**
+ * RFC 8935 §2: POST the token; 202 Accepted means delivered, 400 means the recipient will never
+ * accept it. Through the outgoing-request helper: https to public addresses only (plain http to
+ * this machine while OneDoor runs on localhost), no redirects, a deadline, a size limit.
+ */
+async function push(config: Config, endpoint: string, token: string): Promise<Outcome> {
+  const result = await outgoingRequest({
+    url: endpoint, policy: config, method: 'POST', timeoutMs: TIMEOUT_MS,
+    headers: { 'content-type': 'application/secevent+jwt', accept: 'application/json' }, body: token,
+  });
+  if (!result.ok) return { ok: false, permanent: REFUSED.has(result.reason), error: result.reason };
+  const res = result.response;
   if (res.status === 202 || res.status === 200 || res.status === 204) return { ok: true };
   let code = '';
   if (res.status === 400) {
     // The recipient names the reason with an RFC 8935 §2.3 error code (invalid_key, invalid_audience…).
     const body = await res.json().catch(() => undefined) as { err?: unknown } | undefined;
     if (typeof body?.err === 'string' && /^[a-z_]{1,40}$/.test(body.err)) code = ` ${body.err}`;
-  } else {
-    await res.body?.cancel();
   }
   return { ok: false, permanent: res.status === 400, error: `http ${res.status}${code}` };
 }
@@ -103,13 +90,13 @@ export async function deliverSecurityEvents(opts: { ds: DataSource; provider: Pr
 
     let outcome: Outcome;
     const client = await opts.provider.Client.find(row.clientId).catch(() => undefined);
-    const endpoint = client ? endpointOf(opts.config, client.metadata() as Record<string, unknown>) : undefined;
+    const endpoint = client ? (client.metadata() as Record<string, unknown>)[SECURITY_EVENT_ENDPOINT] : undefined;
     if (!client) outcome = { ok: false, permanent: true, error: 'agency removed' };
-    else if (!endpoint) outcome = { ok: false, permanent: true, error: 'no allowed security_event_endpoint' };
+    else if (typeof endpoint !== 'string') outcome = { ok: false, permanent: true, error: 'no security_event_endpoint' };
     else {
       const subject = pairwiseSubject(opts.keys.secrets.pairwiseSalt, sectorOf(client), row.accountId);
       const token = await signSecurityEvent({ keys: opts.keys, issuer: opts.config.issuer, clientId: row.clientId, subject, delivery: row });
-      outcome = await push(endpoint, token);
+      outcome = await push(opts.config, endpoint, token);
     }
 
     const attempts = row.attempts + 1;

@@ -4,6 +4,7 @@ import { errors } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { Config } from '../config/loadConfig.js';
+import { checkOutgoingUrl } from '../shared/checkOutgoingUrl.js';
 import { ACCOUNT_CLIENT_ID, createProvider, type ProviderPages } from './createProvider.js';
 import type { KeyMaterial } from './keys.js';
 
@@ -183,7 +184,7 @@ const ClientFileSchema = z.strictObject({
 export type ClientFileMetadata = z.output<typeof ClientFileSchema> & { token_endpoint_auth_method: 'private_key_jwt' | 'none' };
 
 export type ValidateClientFileResult =
-  | { ok: true; metadata: ClientFileMetadata }
+  | { ok: true; metadata: ClientFileMetadata; notices?: string[] }
   | { ok: false; error: string };
 
 export interface ValidateClientFileOptions {
@@ -224,15 +225,39 @@ export const headlessPages: ProviderPages = {
   async postLogoutSuccessSource() {},
 };
 
+/** The URLs OneDoor (or oidc-provider for it) calls: checked against the outgoing rules here, and again at every call. */
+const OUTGOING_FIELDS = ['jwks_uri', 'sector_identifier_uri', 'backchannel_logout_uri', 'security_event_endpoint'] as const;
+/** How long a host name may take to resolve here before it counts as not resolving. */
+const RESOLVE_TIMEOUT_MS = 5000;
+
+/**
+ * Refuses an outgoing URL OneDoor would refuse to call (src/shared/checkOutgoingUrl.ts): a
+ * private, loopback, link-local or other special-use address, given as an IP literal, as
+ * `localhost`, or as a name that resolves to one. A name that does not resolve from here is
+ * accepted with a notice: DNS may not be set up yet (or differ where the CLI runs), and what
+ * protects is the same check at every call, which a name that resolves now could fail later.
+ */
+async function checkOutgoingFields(metadata: ClientFileMetadata, config: Config): Promise<{ error: string } | { notices: string[] }> {
+  const notices: string[] = [];
+  for (const field of OUTGOING_FIELDS) {
+    const value = metadata[field];
+    if (value === undefined) continue;
+    const checked = await checkOutgoingUrl({ url: value, policy: config, signal: AbortSignal.timeout(RESOLVE_TIMEOUT_MS) }).catch(() => ({ ok: false as const, reason: 'name_not_resolved' as const }));
+    if (checked.ok) continue;
+    if (checked.reason === 'name_not_resolved') notices.push(`${field}: ${new URL(value).hostname} does not resolve from here; OneDoor checks its address at every call`);
+    else if (checked.reason === 'address_not_allowed') return { error: `${field}: must not point to a private, loopback or link-local address (${checked.address} is ${checked.use.replace('_', '-')})` };
+    else return { error: `${field}: must be an absolute https URL${config.insecureTransport ? ' (http only for localhost)' : ''}` };
+  }
+  return { notices };
+}
+
 /** Checks a client file against OneDoor's policy and oidc-provider's own rules. */
 export async function validateClientFile({ input, config, ds, keys }: ValidateClientFileOptions): Promise<ValidateClientFileResult> {
   const parsed = ClientFileSchema.safeParse(input);
   if (!parsed.success) return { ok: false, error: formatIssues(parsed.error.issues) };
   const metadata = { ...parsed.data, token_endpoint_auth_method: parsed.data.token_endpoint_auth_method ?? (parsed.data.application_type === 'native' ? 'none' as const : 'private_key_jwt' as const) };
-  // Events carry subjects: plain http only where every outgoing call may use it (OneDoor itself on localhost).
-  if (metadata.security_event_endpoint?.startsWith('http:') && !config.insecureTransport) {
-    return { ok: false, error: 'security_event_endpoint: must be an absolute https URL' };
-  }
+  const outgoing = await checkOutgoingFields(metadata, config);
+  if ('error' in outgoing) return { ok: false, error: outgoing.error };
 
   const provider = createProvider({ config, ds, keys, pages: headlessPages });
   try {
@@ -247,5 +272,5 @@ export async function validateClientFile({ input, config, ds, keys }: ValidateCl
     }
     throw err;
   }
-  return { ok: true, metadata };
+  return { ok: true, metadata, ...(outgoing.notices.length ? { notices: outgoing.notices } : {}) };
 }

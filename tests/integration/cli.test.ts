@@ -126,6 +126,24 @@ describe('onedoor command', () => {
     expect(after.stdout).toBe(before.stdout);
   });
 
+  // Security review (issue 16, finding 7): URLs OneDoor would call are refused up front.
+  test.concurrent('when a client file points an outgoing URL at a private, loopback or link-local address, then it exits 1 naming the field and nothing is written', async () => {
+    const sb = await sandbox();
+    const cases: Array<[string, string]> = [
+      ['https://169.254.169.254/latest/meta-data/iam', '169.254.169.254 is link-local'],
+      ['https://10.0.0.1:8443', '10.0.0.1 is private'],
+      ['https://127.0.0.1:6379/', '127.0.0.1 is loopback'],
+      ['https://[::1]/', '::1 is loopback'],
+      ['https://[fd00::1]/', 'fd00::1 is private'],
+    ];
+    const results = await Promise.all(cases.map(async ([jwksUri], i) => {
+      const { jwks: _jwks, ...withoutKeys } = await agencyClient(`inside-${i}.agency.gov`);
+      return sb.run(['clients', 'add', sb.writeFile(`ssrf-${i}.json`, { ...withoutKeys, jwks_uri: jwksUri })]);
+    }));
+    expect(results.map((r) => [r.code, r.stderr])).toEqual(cases.map(([, detail]) => [1, `onedoor: jwks_uri: must not point to a private, loopback or link-local address (${detail})\n`]));
+    expect(JSON.parse((await sb.run(['clients', 'list', '--json'])).stdout)).toEqual([]);
+  });
+
   test.concurrent('when a client_id is added again, then only --replace replaces it; when it is removed, then list no longer shows it', async () => {
     const sb = await sandbox();
     const client = await agencyClient();

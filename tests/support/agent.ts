@@ -7,6 +7,16 @@ export class Agent {
   private jar = new Map<string, string>();
   csrf = '';
 
+  /** A cookie as this browser holds it (undefined when it has none). */
+  cookie(name: string): string | undefined {
+    return this.jar.get(name);
+  }
+
+  /** Puts a cookie in this browser, as another site sharing the parent domain could (cookie tossing). */
+  setCookie(name: string, value: string): void {
+    this.jar.set(name, value);
+  }
+
   cookieHeader(): string {
     return [...this.jar.entries()].map(([k, v]) => `${k}=${v}`).join('; ');
   }

@@ -30,6 +30,8 @@ export interface TestNode {
 
 export interface TestServer {
   url: string;
+  /** Where the first node listens: the same as `url` unless the test set its own ISSUER. */
+  listenUrl: string;
   config: Config;
   keys: KeyMaterial;
   db: TestDb;
@@ -74,7 +76,7 @@ export async function startTestServer(opts: { env?: Record<string, string>; data
   const nodes = new Set<TestNode>();
 
   const t: TestServer = {
-    url: config.issuer, config, keys, db, outboxDir,
+    url: config.issuer, listenUrl: `http://localhost:${port}`, config, keys, db, outboxDir,
     get ds() { return ds; },
     get provider() { return current.deps.provider; },
     get app() { return current; },

@@ -18,15 +18,24 @@ import { completeProofing } from '../../proofing/verifiedProfiles.js';
 import { requireSignedIn } from '../requireSignedIn.js';
 import type { HttpDeps } from '../deps.js';
 import { field } from '../formFields.js';
-import { assertCsrf } from '../middleware/csrf.js';
 import { createLimiter } from '../middleware/rateLimit.js';
 import { parseAuthenticationResponse } from '../parseWebAuthnResponse.js';
-import { parseMultipart } from '../parseMultipart.js';
+import { parseMultipart, type UploadSpec } from '../parseMultipart.js';
 import { RedirectDone } from '../RedirectDone.js';
 import { render, WEBAUTHN_SCRIPTS } from '../render.js';
 
 const RETURN_COOKIE = 'od_verify_return';
 const MAX_IMAGE_BYTES = 15 * 1024 * 1024;
+/**
+ * The steps that take images, and what each may carry. Their multipart bodies are parsed here,
+ * after the person and step are checked; the CSRF middleware leaves their token (the first
+ * field) to parseMultipart, so these paths are handed to it (app.ts).
+ */
+export const UPLOADS = {
+  '/verify/document': { files: ['front', 'back'], fields: [], maxFileBytes: MAX_IMAGE_BYTES },
+  '/verify/facial-match': { files: ['front', 'selfie'], fields: [], maxFileBytes: MAX_IMAGE_BYTES },
+} as const satisfies Record<string, UploadSpec>;
+
 const STEP_PATH: Record<StepId, string> = {
   consent: '/verify/consent', document: '/verify/document', facial_match: '/verify/facial-match', ssn: '/verify/ssn',
   records: '/verify/records', possession: '/verify/possession', reauth: '/verify/reauth',
@@ -131,8 +140,7 @@ export function proofingRouter(deps: HttpDeps): Router {
 
   router.post('/document', async (ctx) => {
     const { state } = await at(ctx, 'document');
-    const form = await parseMultipart(ctx, { files: ['front', 'back'], fields: ['_csrf'], maxFileBytes: MAX_IMAGE_BYTES });
-    assertCsrf(ctx, form.fields['_csrf']);
+    const form = await parseMultipart(ctx, UPLOADS['/verify/document']);
     const again = (reason: string) => page(ctx, 'verify-document', state, { step: 'document',  title: ctx.state.t('verify.document_title'), error: errorText(ctx, reason) }, reason.endsWith('unavailable') ? 503 : 400);
     if (!form.files['front']?.length || !form.files['back']?.length) return again('document_missing');
     const result = await submitDocument(pctx, { state, front: form.files['front'], back: form.files['back'] });
@@ -147,8 +155,7 @@ export function proofingRouter(deps: HttpDeps): Router {
 
   router.post('/facial-match', async (ctx) => {
     const { state } = await at(ctx, 'facial_match');
-    const form = await parseMultipart(ctx, { files: ['front', 'selfie'], fields: ['_csrf'], maxFileBytes: MAX_IMAGE_BYTES });
-    assertCsrf(ctx, form.fields['_csrf']);
+    const form = await parseMultipart(ctx, UPLOADS['/verify/facial-match']);
     const again = (reason: string) => page(ctx, 'verify-facial', state, { step: 'facial_match',  title: ctx.state.t('verify.facial_title'), error: errorText(ctx, reason) }, reason.endsWith('unavailable') ? 503 : 400);
     if (!form.files['front']?.length || !form.files['selfie']?.length) return again('facial_missing');
     const result = await submitFacialMatch(pctx, { state, selfie: form.files['selfie'], documentFront: form.files['front'] });

@@ -196,6 +196,44 @@ describe('validateClientFile', () => {
     });
   });
 
+  // Security review (issue 16, finding 7): URLs OneDoor calls are refused when they point inside.
+  test.each([
+    ['jwks_uri', 'https://localhost/jwks', 'localhost is loopback'],
+    ['jwks_uri', 'https://api.localhost/jwks', 'api.localhost is loopback'],
+    ['jwks_uri', 'https://2130706433/jwks', '127.0.0.1 is loopback'],
+    ['jwks_uri', 'https://0x7f.1/jwks', '127.0.0.1 is loopback'],
+    ['jwks_uri', 'https://0.0.0.0/jwks', '0.0.0.0 is unspecified'],
+    ['backchannel_logout_uri', 'https://192.168.0.10/logout', '192.168.0.10 is private'],
+    ['backchannel_logout_uri', 'https://[fe80::1]/logout', 'fe80::1 is link-local'],
+    ['security_event_endpoint', 'https://100.64.0.1/events', '100.64.0.1 is shared'],
+    ['sector_identifier_uri', 'https://[::ffff:169.254.169.254]/sector', '::ffff:a9fe:a9fe is link-local'],
+  ])('when %s is %s, then it is refused naming the field', async (field, url, detail) => {
+    const { jwks: _jwks, ...withoutKeys } = jwtClient();
+    const file = field === 'jwks_uri' ? { ...withoutKeys, jwks_uri: url } : { ...jwtClient(), [field]: url };
+    expect(await errorFor(file)).toBe(`${field}: must not point to a private, loopback or link-local address (${detail})`);
+  });
+
+  test('when a name resolves to a loopback address, then it is refused', async () => {
+    // This machine's own name resolves to one of its own addresses.
+    const { jwks: _jwks, ...withoutKeys } = jwtClient();
+    expect(await errorFor({ ...withoutKeys, jwks_uri: `https://${os.hostname().toLowerCase()}/jwks` })).toMatch(/^jwks_uri: must not point to a private, loopback or link-local address \(/);
+  });
+
+  test('when the operator allows an address with OUTBOUND_ALLOW, then a client may use it', async () => {
+    const staging = loadConfig({ KEYS_DIR: config.keysDir, DATABASE_URL: 'sqlite::memory:', OUTBOUND_ALLOW: '10.0.0.0/8' }, { warn: () => {} });
+    const { jwks: _jwks, ...withoutKeys } = jwtClient();
+    const result = await validateClientFile({ input: { ...withoutKeys, jwks_uri: 'https://10.1.2.3/jwks' }, config: staging, ds, keys });
+    expect(result.ok).toBe(true);
+    expect(await errorFor({ ...withoutKeys, jwks_uri: 'https://10.1.2.3/jwks' })).toMatch(/^jwks_uri: must not point to/);
+  });
+
+  test('when a name does not resolve yet, then the file is accepted with a notice (the address is checked at every call)', async () => {
+    const { jwks: _jwks, ...withoutKeys } = jwtClient();
+    const result = await check({ ...withoutKeys, jwks_uri: 'https://keys.not-yet-live.invalid/jwks' });
+    if (!result.ok) throw new Error(result.error);
+    expect(result.notices).toContain('jwks_uri: keys.not-yet-live.invalid does not resolve from here; OneDoor checks its address at every call');
+  });
+
   test('when the file is not a JSON object, then the message says so', async () => {
     expect(await errorFor(['not', 'an', 'object'])).toBe('client file: must be a JSON object');
   });
