@@ -58,6 +58,12 @@ export function createDataSource(db: DatabaseConfig): DataSource {
   return new DataSource(dataSourceOptions(db));
 }
 
-/** The data source for the configured environment (DATABASE_URL), as the TypeORM CLI expects. */
-const dataSource = createDataSource(loadConfig(process.env, { warn: () => {} }).database);
-export default dataSource;
+/**
+ * The data source for the configured environment (DATABASE_URL), for tools that want one
+ * (`onedoor migrate` is the supported way to migrate). Built on call, never on import: an
+ * import must not read the environment, or a bad variable would crash whatever imported this
+ * with a stack trace instead of the one-line message main.ts and the CLI give.
+ */
+export function configuredDataSource(): DataSource {
+  return createDataSource(loadConfig(process.env, { warn: () => {} }).database);
+}
