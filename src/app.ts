@@ -69,7 +69,7 @@ export function createApp({ config, ds, keys, mailer, vendors, readinessChecks =
     mailer: mailer ?? createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom }),
     rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin },
     vendors: vendors ?? createVendors({ vendor: config.proofingVendor, outboxDir: config.outboxDir }),
-    limitStore: redis ? { redis } : { ds },
+    limitStore: { ...(redis ? { redis } : { ds }), keySecret: keys.secrets.pepper },
   };
 
   const app = new Koa();
