@@ -23,10 +23,10 @@ export function normalizeUsPhone(input: string): string | undefined {
   return `+1${national}`;
 }
 
-/** The channels' code shapes: digits only, of the channel's length once spaces and hyphens are gone. */
+/** A typed code without the spaces and hyphens people add. */
 const foldCode = (code: string) => code.replace(/[\s-]/g, '');
 
-/** Whether what a person typed could be the code sent by `channel` (before anything counts it as a try). */
+/** Whether what a person typed could be the code sent by `channel`: its length, digits only (before anything counts it as a try). */
 export function isPossessionCodeShape(code: string, channel: 'sms' | 'letter'): boolean {
   const folded = foldCode(code);
   return folded.length === (channel === 'sms' ? PHONE_CODE : LETTER_CODE).length && /^\d+$/.test(folded);

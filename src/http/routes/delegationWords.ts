@@ -5,13 +5,13 @@ import { ALL_AGENCIES } from '../../delegation/policy.js';
 import { clock } from '../../shared/clock.js';
 import type { Translate } from '../../shared/i18n.js';
 
-/** States in which a delegation can still be ended (or an invitation or request withdrawn). */
-const OPEN = ['invited', 'requested', 'active'];
-
 /*
  * How a delegation reads to a person on the helper pages: its state, agencies, what it releases
  * and its history, in plain words from the principal's or the helper's side.
  */
+
+/** States in which a delegation can still be ended (or an invitation or request withdrawn). */
+const OPEN = ['invited', 'requested', 'active'];
 
 export type Perspective = 'principal' | 'helper';
 
