@@ -21,12 +21,20 @@ export class Account {
   @Column({ type: 'datetime', precision: 3, name: 'email_confirmed_at' })
   emailConfirmedAt!: Date;
 
-  /** Consecutive failed authentication attempts (NIST SP 800-63B §5.2.2 throttling). */
+  /**
+   * Consecutive wrong recovery codes (NIST SP 800-63B-4 §3.2.2 throttling; passkeys never count:
+   * an assertion cannot be guessed). See src/accounts/recoveryCodeThrottle.ts.
+   */
   @Column({ type: 'int', name: 'failed_attempts', default: 0 })
   failedAttempts!: number;
 
+  /** Until when the account's recovery codes wait after wrong codes; passkeys are never held back. */
   @Column({ type: 'datetime', precision: 3, name: 'locked_until', nullable: true })
   lockedUntil!: Date | null;
+
+  /** When the person was last told by mail that someone tried their recovery codes (at most once an hour). */
+  @Column({ type: 'datetime', precision: 3, name: 'recovery_alerted_at', nullable: true })
+  recoveryAlertedAt!: Date | null;
 
   @Column({ type: 'varchar', length: 8, default: 'en' })
   locale!: string;

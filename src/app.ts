@@ -79,7 +79,7 @@ export function createApp({ config, ds, keys, mailer, vendors, readinessChecks =
     rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin },
     attestationTrust,
     vendors: vendors ?? createVendors({ vendor: config.proofingVendor, outboxDir: config.outboxDir }),
-    limitStore: redis ? { redis } : { ds },
+    limitStore: { ...(redis ? { redis } : { ds }), keySecret: keys.secrets.pepper },
   };
 
   const app = new Koa();

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 export const AUDIT_EVENT_TYPES = [
   'account_created', 'email_confirmed', 'signed_in', 'sign_in_failed', 'signed_in_with_recovery_code',
   'passkey_added', 'passkey_renamed', 'passkey_removed', 'recovery_codes_regenerated',
-  'consent_granted', 'agency_disconnected', 'signed_out', 'signed_out_everywhere', 'account_locked',
+  'consent_granted', 'agency_disconnected', 'signed_out', 'signed_out_everywhere', 'account_locked', 'recovery_codes_paused',
   'proofing_started', 'proofing_document_checked', 'proofing_facial_match_checked', 'proofing_records_checked',
   'proofing_code_sent', 'proofing_code_checked', 'proofing_abandoned', 'identity_verified', 'verified_profile_deleted',
   'verified_profile_deactivated', 'verified_profile_reactivated',

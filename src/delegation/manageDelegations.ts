@@ -5,7 +5,7 @@ import { queueSecurityEvent } from '../audit/queueSecurityEvent.js';
 import { recordEvent } from '../audit/recordEvent.js';
 import { clock } from '../shared/clock.js';
 import type { Translate } from '../shared/i18n.js';
-import { hmac, normalizeReadableCode, randomReadableCode } from '../shared/ids.js';
+import { hmac, isReadableCode, normalizeReadableCode, randomReadableCode } from '../shared/ids.js';
 import type { Mailer } from '../shared/mailer.js';
 import { ALL_AGENCIES, covers, DELEGATION_RULES, isActive, parseList } from './policy.js';
 import { recordDelegationEvent } from './recordDelegationEvent.js';
@@ -82,20 +82,44 @@ export async function inviteHelper(deps: DelegationDeps, opts: { principalId: st
 
 /** The invitation a code opens, if it is still open, for the helper to read before answering. */
 export async function findInvitation(deps: Pick<DelegationDeps, 'db' | 'pepper'>, opts: { code: string }): Promise<Delegation | undefined> {
+  if (!isInvitationCodeShape(opts.code)) return undefined;
   const code = normalizeReadableCode(opts.code);
-  if (code.length !== 12) return undefined;
   const d = await deps.db.getRepository(Delegation).findOneBy({ inviteHash: inviteHash(deps.pepper, code) });
   if (!d || d.status !== 'invited' || !d.inviteExpiresAt || d.inviteExpiresAt.getTime() <= clock.nowMs()) return undefined;
   return d;
 }
 
-export type AnswerResult = { ok: true; delegation: Delegation } | { ok: false; reason: 'invalid' | 'self' };
+/** Whether what a person typed could be an invitation code at all (before anything counts it as a try). */
+export function isInvitationCodeShape(code: string): boolean {
+  return isReadableCode(normalizeReadableCode(code), 12);
+}
 
-/** The helper accepts or declines an invitation; the code is spent either way and the principal is told. */
-export async function answerInvitation(deps: DelegationDeps, opts: { helperId: string; code: string; accept: boolean }): Promise<AnswerResult> {
+export type OpenInvitationResult = { ok: true; delegation: Delegation } | { ok: false; reason: 'invalid' | 'self' | 'other_address' };
+
+/**
+ * The open invitation a code names, for this helper to read or answer. An invitation is for the
+ * address it was sent to: only the account whose confirmed email is that address can use it, so
+ * a code that leaks (a forwarded mail, a shared screen) is no use to anyone else.
+ */
+export async function invitationForHelper(deps: Pick<DelegationDeps, 'db' | 'pepper'>, opts: { helperId: string; code: string }): Promise<OpenInvitationResult> {
   const d = await findInvitation(deps, opts);
   if (!d) return { ok: false, reason: 'invalid' };
   if (d.principalId === opts.helperId) return { ok: false, reason: 'self' };
+  const helper = await deps.db.getRepository(Account).findOneBy({ id: opts.helperId });
+  if (!helper?.emailConfirmedAt || helper.email !== d.inviteeEmail) return { ok: false, reason: 'other_address' };
+  return { ok: true, delegation: d };
+}
+
+export type AnswerResult = OpenInvitationResult;
+
+/**
+ * The invited helper accepts or declines an invitation; the code is spent either way and the
+ * principal is told. Anyone else — another address, the principal — changes nothing and spends nothing.
+ */
+export async function answerInvitation(deps: DelegationDeps, opts: { helperId: string; code: string; accept: boolean }): Promise<AnswerResult> {
+  const open = await invitationForHelper(deps, opts);
+  if (!open.ok) return open;
+  const d = open.delegation;
   const status = opts.accept ? 'active' : 'declined';
   const res = await deps.db.getRepository(Delegation).createQueryBuilder().update()
     .set({ status, helperId: opts.helperId, inviteHash: null, inviteExpiresAt: null, updatedAt: clock.now() })

@@ -4,11 +4,10 @@ import { Account, Passkey } from '../../entities/index.js';
 import { clock } from '../shared/clock.js';
 import { entityColumns, hydrateEntity, sqlDialect } from '../shared/sqlValues.js';
 import { type RelyingParty, takeChallenge } from './challenges.js';
-import { noteFailedAttempt, isLocked } from './throttle.js';
 
 export type FinishAuthenticationResult =
   | { ok: true; accountId: string; passkey: Passkey }
-  | { ok: false; reason: 'no_challenge' | 'unknown_credential' | 'wrong_account' | 'not_verified' | 'locked' | 'disabled'; accountId?: string };
+  | { ok: false; reason: 'no_challenge' | 'unknown_credential' | 'wrong_account' | 'not_verified' | 'disabled'; accountId?: string };
 
 /** A credential and the account it belongs to, in one statement (every sign-in asks). */
 async function passkeyWithAccount(db: EntityManager, credentialId: string): Promise<{ passkey: Passkey; account: Account } | undefined> {
@@ -24,6 +23,11 @@ async function passkeyWithAccount(db: EntityManager, credentialId: string): Prom
  * Verifies a passkey assertion against this flow's challenge (single use): the credential must
  * exist, belong to the expected account (if one was named), carry user verification, a valid
  * signature and a sign count that did not go backwards.
+ *
+ * Nothing here counts failures against the account or holds a valid assertion back: an
+ * assertion cannot be guessed, so whoever holds the passkey always gets in, whatever anyone else
+ * tried against the account (NIST SP 800-63B-4 §3.2.2 asks to throttle guessable authenticators;
+ * a stranger's failures must not lock the owner out). Callers count failures per source.
  */
 export async function finishAuthentication(opts: {
   db: EntityManager;
@@ -42,7 +46,6 @@ export async function finishAuthentication(opts: {
   if (userHandle && Buffer.from(userHandle, 'base64url').toString('utf8') !== passkey.accountId) {
     return { ok: false, reason: 'wrong_account' };
   }
-  if (isLocked(account)) return { ok: false, reason: 'locked', accountId: account.id };
 
   let info;
   try {
@@ -62,7 +65,6 @@ export async function finishAuthentication(opts: {
     if (!verification.verified) throw new Error('not verified');
     info = verification.authenticationInfo;
   } catch {
-    await noteFailedAttempt({ db: opts.db, accountId: account.id });
     return { ok: false, reason: 'not_verified', accountId: account.id };
   }
   // Only someone holding the passkey learns that its account is disabled.
@@ -72,13 +74,7 @@ export async function finishAuthentication(opts: {
     .set({ signCount: info.newCounter, backedUp: info.credentialBackedUp, lastUsedAt: clock.now() })
     .where('id = :id AND (sign_count < :n OR (sign_count = 0 AND :n = 0))', { id: passkey.id, n: info.newCounter })
     .execute();
-  if (!res.affected) {
-    await noteFailedAttempt({ db: opts.db, accountId: account.id });
-    return { ok: false, reason: 'not_verified', accountId: account.id };
-  }
-  if (account.failedAttempts !== 0 || account.lockedUntil !== null) {
-    await opts.db.getRepository(Account).update({ id: account.id }, { failedAttempts: 0, lockedUntil: null });
-  }
+  if (!res.affected) return { ok: false, reason: 'not_verified', accountId: account.id };
   passkey.signCount = info.newCounter;
   passkey.backedUp = info.credentialBackedUp;
   return { ok: true, accountId: account.id, passkey };

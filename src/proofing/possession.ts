@@ -23,6 +23,25 @@ export function normalizeUsPhone(input: string): string | undefined {
   return `+1${national}`;
 }
 
+/** A typed code without the spaces and hyphens people add. */
+const foldCode = (code: string) => code.replace(/[\s-]/g, '');
+
+/** Whether what a person typed could be the code sent by `channel`: its length, digits only (before anything counts it as a try). */
+export function isPossessionCodeShape(code: string, channel: 'sms' | 'letter'): boolean {
+  const folded = foldCode(code);
+  return folded.length === (channel === 'sms' ? PHONE_CODE : LETTER_CODE).length && /^\d+$/.test(folded);
+}
+
+/**
+ * The postal address a letter would go to (the one on the ID), folded so that one letterbox is
+ * one key however it was typed: what letters are counted against per destination.
+ */
+export function letterDestination(ctx: ProofingContext, state: ProofingState): string | undefined {
+  const a = readDraft(ctx, state.session).document?.address;
+  if (!a) return undefined;
+  return [a.street1, a.street2 ?? '', a.city, a.state, a.postalCode.slice(0, 5)].map((v) => v.toUpperCase().replace(/[^0-9A-Z]+/g, ' ').trim()).join('|');
+}
+
 export type SendCodeResult = { ok: true } | { ok: false; reason: 'phone_format' | 'unavailable' | 'incomplete' };
 
 /** Sends a one-time code by SMS to prove the person holds this phone. Stored only as a hash. */
@@ -65,19 +84,18 @@ export async function sendLetterCode(ctx: ProofingContext, opts: { state: Proofi
   return { ok: true };
 }
 
-export type ConfirmCodeResult = { ok: true; state: ProofingState } | { ok: false; reason: 'no_code' | 'expired' | 'too_many_attempts' | 'invalid' };
+export type ConfirmCodeResult = { ok: true; state: ProofingState } | { ok: false; reason: 'malformed' | 'no_code' | 'expired' | 'too_many_attempts' | 'invalid' };
 
-/** Checks the code from the SMS or letter: single use, expires, five wrong tries end it. */
+/** Checks the code from the SMS or letter: single use, expires, five wrong tries end it; what cannot be a code is not a try. */
 export async function confirmPossessionCode(ctx: ProofingContext, opts: { state: ProofingState; code: string }): Promise<ConfirmCodeResult> {
   const repo = ctx.db.getRepository(ProofingSession);
   const session = await repo.findOneBy({ id: opts.state.session.id });
   if (!session?.codeHash || !session.codeChannel) return { ok: false, reason: 'no_code' };
   if (!session.codeExpiresAt || session.codeExpiresAt.getTime() <= clock.nowMs()) return { ok: false, reason: 'expired' };
   if (session.codeAttempts >= MAX_CODE_ATTEMPTS) return { ok: false, reason: 'too_many_attempts' };
-  const code = opts.code.replace(/[\s-]/g, '');
-  const expected = session.codeChannel === 'sms' ? PHONE_CODE.length : LETTER_CODE.length;
-  const hash = hashCode(ctx.pepper, session.id, code);
-  if (code.length !== expected || !/^\d+$/.test(code) || !safeEqual(hash, session.codeHash)) {
+  if (!isPossessionCodeShape(opts.code, session.codeChannel)) return { ok: false, reason: 'malformed' };
+  const hash = hashCode(ctx.pepper, session.id, foldCode(opts.code));
+  if (!safeEqual(hash, session.codeHash)) {
     await repo.increment({ id: session.id }, 'codeAttempts', 1);
     await recordEvent({ db: ctx.db, accountId: session.accountId, type: 'proofing_code_checked', details: { channel: session.codeChannel, outcome: 'wrong' } });
     return { ok: false, reason: session.codeAttempts + 1 >= MAX_CODE_ATTEMPTS ? 'too_many_attempts' : 'invalid' };

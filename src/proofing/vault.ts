@@ -310,6 +310,11 @@ export function createPersonalKey(): string {
   return randomReadableCode(4, 4);
 }
 
+/** Whether what a person typed could be a personal key at all (before anything counts it as a try). */
+export function isPersonalKeyShape(input: unknown): boolean {
+  return normalizePersonalKey(input) !== undefined;
+}
+
 /** Folds case, separators and look-alikes (O→0, I/L→1); undefined if it cannot be a key. */
 function normalizePersonalKey(input: unknown): string | undefined {
   if (typeof input !== 'string') return undefined;

@@ -44,7 +44,8 @@ export class Unauthorized extends AppError {
 export class TooManyRequests extends AppError {
   readonly retryAfterSeconds: number;
   constructor(retryAfterSeconds: number, code = 'too_many_attempts') {
-    super(code, { status: 429, params: { seconds: Math.max(1, Math.ceil(retryAfterSeconds)) } });
+    // `count` is the wait in whole minutes, for the catalog's plural forms (waits run to an hour).
+    super(code, { status: 429, params: { seconds: Math.max(1, Math.ceil(retryAfterSeconds)), count: Math.max(1, Math.ceil(retryAfterSeconds / 60)) } });
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }

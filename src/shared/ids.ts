@@ -31,6 +31,11 @@ export function normalizeReadableCode(input: string): string {
   return input.toUpperCase().replace(/[^0-9A-Z]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
 }
 
+/** Whether a folded code (normalizeReadableCode) could be a readable code of `length` characters. */
+export function isReadableCode(normalized: string, length: number): boolean {
+  return normalized.length === length && [...normalized].every((c) => READABLE.includes(c));
+}
+
 export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
 }

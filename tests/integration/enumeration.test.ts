@@ -89,3 +89,26 @@ test('when a recovery code is tried for an unknown address, a wrong code and a l
   expect(outcomes[1]).toEqual(outcomes[0]);
   expect(outcomes[2]).toEqual(outcomes[0]);
 });
+
+test('when recovery codes paused by wrong codes, unknown addresses and codes that cannot be codes are tried, then a known and an unknown address get the same answers', async () => {
+  const paused = await person();
+  // Ten real wrong codes pause this account's recovery codes (no database shortcut).
+  const s = await stranger();
+  await s.agent.page(`${s.base}/recovery`);
+  for (let i = 0; i < 10; i += 1) await s.agent.request(`${s.base}/recovery`, { method: 'POST', form: { email: paused.address, code: 'AAAA-BBBB-CCCC' } });
+  expect((await server.ds.getRepository(Account).findOneByOrFail({ email: paused.address })).lockedUntil).toBeInstanceOf(Date);
+  const answer = async (address: string, code: string) => {
+    const t = await stranger();
+    await t.agent.page(`${t.base}/recovery`);
+    const res = await t.agent.request(`${t.base}/recovery`, { method: 'POST', form: { email: address, code } });
+    return { status: res.status, error: errorText(await res.text()).replace(address, '') };
+  };
+  const unknown = email();
+  // A right code while paused answers exactly as any code for an address without an account.
+  expect(await answer(paused.address, paused.recoveryCodes[0]!)).toEqual(await answer(unknown, paused.recoveryCodes[0]!));
+  // Input that cannot be a code is refused the same way before anyone is looked up.
+  const malformed = await answer(paused.address, 'x');
+  expect(malformed).toEqual(await answer(unknown, 'x'));
+  expect(malformed.status).toBe(400);
+  expect(malformed.error).toContain('Recovery code: enter one of your recovery codes');
+});

@@ -55,7 +55,7 @@ test('when a person signs up, signs in at an agency, verifies their identity and
   // Identity verification (name, birth date, address, SSN, phone, SMS code, personal key),
   // then an IAL2 sign-in that releases all of it to the agency.
   const ssn = '123-45-6789';
-  const { personalKey } = await verifyIdentity({ server: asTestServer, agent, authenticator, ssn });
+  const { personalKey } = await verifyIdentity({ server: asTestServer, agent, authenticator, ssn, phone: '(202) 555-0142' });
   const smsCode = latestOutbox(server.outboxDir, '-sms.txt').match(/\b(\d{6})\b/)![1]!;
   const ial2 = await agency.authorize({ acr_values: 'urn:acr.login.gov:verified', scope: 'openid email profile address phone social_security_number' });
   const ial2Landing = await finishAtAgency(agent, asTestServer, ial2.url);

@@ -56,7 +56,7 @@ describe('identity verification inside an authorization (step-up to IAL2)', () =
     const { at, page } = await stepUpPage(p.agent, auth.url);
     expect(page.html).toContain('Verify your identity');
     const uid = interactionUid(at);
-    const { personalKey, continueUrl } = await verifyIdentity({ server, agent: p.agent, authenticator: p.authenticator, returnUid: uid });
+    const { personalKey, continueUrl } = await verifyIdentity({ server, agent: p.agent, authenticator: p.authenticator, returnUid: uid, phone: '(202) 555-0142' });
     expect(personalKey).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
     expect(continueUrl).toBe(`/interaction/${uid}/continue`);
     const landing = await finishAtAgency(p.agent, server, `${server.url}${continueUrl}`);

@@ -1,12 +1,14 @@
 import type { DataSource } from 'typeorm';
+import { clock } from '../../shared/clock.js';
 
 /**
  * A fixed-window counter in the `rate_limits` table, shared by every node on the database.
  * One statement adds the points (or starts a new window when the old one ended) under the row's
- * lock, so concurrent requests on any node each see a distinct count.
+ * lock, so concurrent requests on any node each see a distinct count. Time is the domain clock
+ * (the wall clock in production), so tests can move past a window as they do past a code's expiry.
  */
 export async function consumeDatabasePoints(opts: { ds: DataSource; key: string; points: number; durationSeconds: number; limit: number }): Promise<{ consumed: number; msBeforeNext: number }> {
-  const now = Date.now();
+  const now = clock.nowMs();
   const expiresAt = now + opts.durationSeconds * 1000;
   if (opts.ds.options.type === 'mysql') {
     // One statement, one round trip (a limiter runs on every page post and token call): MySQL
@@ -35,6 +37,6 @@ export async function consumeDatabasePoints(opts: { ds: DataSource; key: string;
 
 /** Deletes counters whose window ended. Returns how many went. */
 export async function purgeExpiredRateLimits(ds: DataSource): Promise<number> {
-  const result = await ds.createQueryBuilder().delete().from('rate_limits').where('expires_at < :now', { now: Date.now() }).execute();
+  const result = await ds.createQueryBuilder().delete().from('rate_limits').where('expires_at < :now', { now: clock.nowMs() }).execute();
   return result.affected ?? 0;
 }

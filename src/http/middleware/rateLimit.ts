@@ -1,41 +1,63 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Context, Next } from 'koa';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
 import { TooManyRequests } from '../../shared/errors.js';
+import { hmac } from '../../shared/ids.js';
 import { isDatabaseDown } from '../../shared/isDatabaseDown.js';
 import { consumeDatabasePoints } from './databaseRateLimit.js';
 
+/** What counting one try says: go ahead, or wait this long. */
+export type LimitResult = { ok: true } | { ok: false; retryAfterSeconds: number };
+
 export interface Limiter {
+  /** Counts `points` against `key` and says whether it was still within the limit. */
+  take(key: string, points?: number): Promise<LimitResult>;
+  /** The same, but a spent limit throws TooManyRequests (429 with Retry-After). */
   consume(key: string, points?: number): Promise<void>;
 }
 
 /**
  * Where the counters live: every node must see the same counts, so never process memory —
- * Redis when configured, otherwise the database all nodes share.
+ * Redis when configured, otherwise the database all nodes share. `keySecret` (the pepper) keys
+ * the HMAC that stands in for each counted address or account id.
  */
-export type RateLimitStore = { redis: Redis; ds?: undefined } | { ds: DataSource; redis?: undefined };
+export type RateLimitStore = ({ redis: Redis; ds?: undefined } | { ds: DataSource; redis?: undefined }) & { keySecret: string };
 
-/** A fixed-window limiter; throws TooManyRequests (429 with Retry-After) when spent. */
+/**
+ * The digest stored in place of a counted key (an IP address, an email address, an account id).
+ * A keyed hash, not a plain one: IPv4 addresses and known email addresses are few enough to hash
+ * them all, so a plain SHA-256 in a database or Redis dump would say who was counted; without the
+ * pepper the digests say nothing. The limiter's prefix is part of the input, so one address has
+ * unrelated digests under different limits.
+ */
+export function limitKeyDigest(secret: string, keyPrefix: string, key: string): string {
+  return hmac(secret, `rate-limit:${keyPrefix}:${key}`);
+}
+
+/** A fixed-window limiter: a window starts with the first point and is not extended by later ones. */
 export function createLimiter(opts: { store: RateLimitStore; keyPrefix: string; points: number; durationSeconds: number }): Limiter {
   const { store, keyPrefix, points, durationSeconds } = opts;
   const redisLimiter = store.redis ? new RateLimiterRedis({ storeClient: store.redis, keyPrefix: `rl:${keyPrefix}`, points, duration: durationSeconds }) : undefined;
-  // Keys are addresses and account ids: stored hashed, so the counters hold no personal data.
-  const hashed = (key: string) => createHash('sha256').update(key).digest('base64url');
-  return {
-    async consume(key, n = 1) {
-      if (redisLimiter) {
-        try {
-          await redisLimiter.consume(hashed(key), n);
-        } catch (err) {
-          if (err instanceof RateLimiterRes) throw new TooManyRequests(err.msBeforeNext / 1000);
-          throw err;
-        }
-        return;
+  const digest = (key: string) => limitKeyDigest(store.keySecret, keyPrefix, key);
+  async function take(key: string, n = 1): Promise<LimitResult> {
+    if (redisLimiter) {
+      try {
+        await redisLimiter.consume(digest(key), n);
+        return { ok: true };
+      } catch (err) {
+        if (err instanceof RateLimiterRes) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) };
+        throw err;
       }
-      const res = await consumeDatabasePoints({ ds: store.ds!, key: `${keyPrefix}:${hashed(key)}`, points: n, durationSeconds, limit: points });
-      if (res.consumed > points) throw new TooManyRequests(res.msBeforeNext / 1000);
+    }
+    const res = await consumeDatabasePoints({ ds: store.ds!, key: `${keyPrefix}:${digest(key)}`, points: n, durationSeconds, limit: points });
+    return res.consumed > points ? { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) } : { ok: true };
+  }
+  return {
+    take,
+    async consume(key, n = 1) {
+      const res = await take(key, n);
+      if (!res.ok) throw new TooManyRequests(res.retryAfterSeconds);
     },
   };
 }

@@ -7,7 +7,7 @@ import { listEvents } from '../../audit/listEvents.js';
 import { recordEvent } from '../../audit/recordEvent.js';
 import { Account, OidcPayload, Passkey, VerifiedProfile } from '../../../entities/index.js';
 import { deleteVerifiedProfile, reactivateWithPersonalKey } from '../../proofing/verifiedProfiles.js';
-import { createLimiter } from '../middleware/rateLimit.js';
+import { isPersonalKeyShape } from '../../proofing/vault.js';
 import { endAllSessions, type SignedInSession } from '../../oidc/accountSessions.js';
 import { scopeDescriptionKey } from '../../oidc/claims.js';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/createProvider.js';
@@ -24,6 +24,7 @@ import { randomId } from '../../shared/ids.js';
 import { requireSignedIn } from '../requireSignedIn.js';
 import type { HttpDeps } from '../deps.js';
 import { field } from '../formFields.js';
+import { createLimits } from '../limits.js';
 import { parseAuthenticationResponse, parseRegistrationResponse } from '../parseWebAuthnResponse.js';
 import { RedirectDone } from '../RedirectDone.js';
 import { render, WEBAUTHN_SCRIPTS } from '../render.js';
@@ -39,8 +40,7 @@ const NOTICES = ['passkey_added', 'passkey_renamed', 'passkey_removed', 'agency_
 export function accountRouter(deps: HttpDeps): Router {
   const { provider, ds, config, keys, rp } = deps;
   const router = new Router({ prefix: '/account' });
-  // Personal keys carry 80 bits, but guesses still cost: a few per hour per account.
-  const personalKeyLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'personal-key', points: 10, durationSeconds: 3600 });
+  const limits = createLimits(deps);
 
   /** Someone else's passkey is forbidden (403) — to a helper above all; an unknown one is 404. */
   async function notMine(passkeyId: string): Promise<never> {
@@ -87,7 +87,7 @@ export function accountRouter(deps: HttpDeps): Router {
     ]);
     const names = new Map(agencies.map((a) => [a.clientId, a.clientName]));
     const notice = typeof ctx.query['notice'] === 'string' && NOTICES.includes(ctx.query['notice']) ? t(`account.notice.${ctx.query['notice']}`) : undefined;
-    const error = typeof ctx.query['error'] === 'string' && ['rename_invalid', 'last_passkey', 'personal_key_wrong'].includes(ctx.query['error']) ? t(`account.${ctx.query['error']}`) : undefined;
+    const error = typeof ctx.query['error'] === 'string' && ['rename_invalid', 'last_passkey', 'personal_key_wrong', 'personal_key_format'].includes(ctx.query['error']) ? t(`account.${ctx.query['error']}`) : undefined;
     render(ctx, 'account', {
       title: t('account.page_title'),
       email: account.email,
@@ -161,6 +161,8 @@ export function accountRouter(deps: HttpDeps): Router {
     const response = parseAuthenticationResponse(field(ctx, 'response', 65536));
     if (!response) return false;
     const result = await finishAuthentication({ db: ds.manager, rp, bindingId: session.uid, response });
+    // A failed assertion counts against its source, never the account (src/http/limits.ts).
+    if (!result.ok && result.reason !== 'disabled') await limits.passkeyFailureSource.consume(ctx.ip);
     return result.ok && result.accountId === session.accountId;
   }
 
@@ -233,8 +235,17 @@ export function accountRouter(deps: HttpDeps): Router {
 
   router.post('/identity/reactivate', async (ctx) => {
     const session = await requireSession(ctx);
-    await personalKeyLimiter.consume(session.accountId);
-    const result = await ds.transaction((db) => reactivateWithPersonalKey({ db, kek: keys.kek, accountId: session.accountId, personalKey: field(ctx, 'personal_key', 64) }));
+    const personalKey = field(ctx, 'personal_key', 64);
+    // What cannot be a personal key guesses nothing: refused before it counts.
+    if (!isPersonalKeyShape(personalKey)) {
+      ctx.status = 303;
+      ctx.redirect('/account?error=personal_key_format');
+      return;
+    }
+    // Personal keys carry 80 bits, but guesses still cost: a few an hour per account and per source.
+    await limits.personalKeySource.consume(ctx.ip);
+    await limits.personalKeyAccount.consume(session.accountId);
+    const result = await ds.transaction((db) => reactivateWithPersonalKey({ db, kek: keys.kek, accountId: session.accountId, personalKey }));
     if (!result.ok) {
       ctx.status = 303;
       ctx.redirect('/account?error=personal_key_wrong');

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { Account, Delegation } from '../../../entities/index.js';
 import { listDelegationAgencies } from '../../delegation/listDelegationAgencies.js';
 import {
-  answerInvitation, answerRequest, checkTerms, findInvitation, inviteHelper, listDelegations, requestAccess,
+  answerInvitation, answerRequest, checkTerms, invitationForHelper, inviteHelper, isInvitationCodeShape, listDelegations, requestAccess,
   type DelegationTerms, type DelegationView, type TermsProblem,
 } from '../../delegation/manageDelegations.js';
 import { ALL_AGENCIES, DELEGATION_RULES, isActive, parseList } from '../../delegation/policy.js';
@@ -18,20 +18,18 @@ import type { Translate } from '../../shared/i18n.js';
 import { requireSignedIn } from '../requireSignedIn.js';
 import { delegationDeps, type HttpDeps } from '../deps.js';
 import { body, field } from '../formFields.js';
-import { createLimiter } from '../middleware/rateLimit.js';
+import { createLimits, nextTryAt, takeAll } from '../limits.js';
 import { parseAuthenticationResponse } from '../parseWebAuthnResponse.js';
 import { RedirectDone } from '../RedirectDone.js';
 import { render, WEBAUTHN_SCRIPTS } from '../render.js';
+import { agencyWords, describe, fmtDate, type Perspective, scopeWords } from './delegationWords.js';
 
 const NOTICES = ['invited', 'requested', 'invitation_accepted', 'invitation_declined', 'approved', 'request_declined', 'revoked'];
 const ERRORS = ['request_closed'];
-/** States in which a delegation can still be ended (or an invitation or request withdrawn). */
-const OPEN = ['invited', 'requested', 'active'];
 
 type Agency = { clientId: string; name: string };
-type Perspective = 'principal' | 'helper';
-/** A form problem: the message key under `helpers.error.` and the field it is about. */
-type Problem = { code: TermsProblem | 'end_date_invalid' | 'email_invalid' | 'self' | 'self_invitation' | 'wider' | 'reauth' | 'code_invalid'; field: string };
+/** A form problem: the message key under `helpers.error.` and the field it is about (a spent limit says when to try again, with 429). */
+type Problem = { code: TermsProblem | 'end_date_invalid' | 'email_invalid' | 'self' | 'self_invitation' | 'wider' | 'reauth' | 'code_invalid' | 'code_format' | 'mail_limit'; field: string; when?: string };
 
 const FIELD_OF: Record<TermsProblem, string> = {
   no_agencies: 'agencies', no_scopes: 'scopes', scope_not_delegable: 'scopes', ends_too_soon: 'end_date', ends_too_late: 'end_date',
@@ -68,9 +66,7 @@ function dateParts(d: Date): { m: string; d: string; y: string } {
 export function delegationRouter(deps: HttpDeps): Router {
   const { provider, ds, keys, rp } = deps;
   const router = new Router({ prefix: '/helpers' });
-  // Invitation codes carry ~60 bits, but guesses still cost: a few dozen an hour per account.
-  const codeLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'delegation-code', points: 30, durationSeconds: 3600 });
-
+  const limits = createLimits(deps);
 
   const requireSession = (ctx: Context) => requireSignedIn(deps, ctx);
 
@@ -78,71 +74,12 @@ export function delegationRouter(deps: HttpDeps): Router {
     const response = parseAuthenticationResponse(field(ctx, 'response', 65536));
     if (!response) return false;
     const result = await finishAuthentication({ db: ds.manager, rp, bindingId: session.uid, response });
+    // A failed assertion counts against its source, never the account (src/http/limits.ts).
+    if (!result.ok && result.reason !== 'disabled') await limits.passkeyFailureSource.consume(ctx.ip);
     return result.ok && result.accountId === session.accountId;
   }
 
   const agencies = async (): Promise<Agency[]> => listDelegationAgencies({ db: ds.manager });
-
-  // ---- words for what a delegation says ---------------------------------------------------
-  const fmtDate = (ctx: Context, d: Date) => new Intl.DateTimeFormat(ctx.state.locale, { dateStyle: 'long', timeZone: 'UTC' }).format(d);
-  const fmtTime = (ctx: Context, d: Date) => `${new Intl.DateTimeFormat(ctx.state.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d)} UTC`;
-
-  /** A scope in plain words: the consent wording for the person's own data, "their …" for a helper. */
-  function scopeWords(t: Translate, scope: string, perspective: Perspective): string {
-    const key = scope.replace(':', '_');
-    if (perspective === 'helper') return t(`helpers.their_scope.${key}`, { defaultValue: t(`consent.scope.${key}`, { defaultValue: scope }) });
-    // Continued access is the helper's, until the delegation ends: say so to the principal.
-    if (scope === 'offline_access') return t('helpers.principal_scope.offline_access');
-    return t(`consent.scope.${key}`, { defaultValue: scope });
-  }
-
-  function agencyWords(t: Translate, names: Map<string, string>, clientIds: string[]): string[] {
-    return clientIds.map((c) => (c === ALL_AGENCIES ? t('helpers.every_agency') : (names.get(c) ?? c)));
-  }
-
-  /** The state as a person should read it: past its end (or its code's end) before housekeeping has run is expired. */
-  function stateOf(d: Delegation, active: boolean): string {
-    if (d.status === 'active' && !active && d.endsAt.getTime() <= clock.nowMs()) return 'expired';
-    if (d.status === 'invited' && d.inviteExpiresAt && d.inviteExpiresAt.getTime() <= clock.nowMs()) return 'invite_expired';
-    return d.status;
-  }
-
-  function describe(ctx: Context, v: DelegationView, me: Account, names: Map<string, string>, perspective: Perspective) {
-    const t = ctx.state.t as Translate;
-    const d = v.delegation;
-    const who = (id: string | null) => {
-      if (!id) return t('helpers.by_onedoor');
-      if (id === me.id) return t('helpers.by_you');
-      return id === d.principalId ? v.principalEmail : id === d.helperId ? v.helperEmail : t('helpers.by_someone');
-    };
-    const state = stateOf(d, v.active);
-    return {
-      ref: d.id,
-      other: perspective === 'principal' ? v.helperEmail : v.principalEmail,
-      state,
-      stateLabel: t(`helpers.state.${state}`, { defaultValue: state }),
-      agencies: agencyWords(t, names, v.clientIds),
-      scopes: v.scopes.map((s) => scopeWords(t, s, perspective)),
-      until: fmtDate(ctx, d.endsAt),
-      open: OPEN.includes(d.status),
-      endLabel: t(d.status === 'invited' ? 'helpers.cancel_invitation' : d.status === 'requested' ? 'helpers.cancel_request' : 'helpers.end_access'),
-      events: v.events.map((e) => {
-        let details: { scopes?: unknown; clients?: unknown } = {};
-        try { details = JSON.parse(e.details) as typeof details; } catch { /* an unreadable detail shows nothing */ }
-        const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-        const scopes = strings(details.scopes);
-        // A use names its agency; a change of terms (invited, requested, approved) names the agencies it covers.
-        const where = e.clientId ? [e.clientId] : strings(details.clients);
-        return {
-          when: fmtTime(ctx, e.at),
-          what: t(`helpers.event.${e.type}`, { defaultValue: e.type }),
-          who: who(e.actorId),
-          agency: agencyWords(t, names, where).join('; '),
-          released: scopes.map((s) => scopeWords(t, s, perspective)).join('; '),
-        };
-      }),
-    };
-  }
 
   // ---- the overview ------------------------------------------------------------------------
   router.get('/', async (ctx) => {
@@ -191,7 +128,7 @@ export function delegationRouter(deps: HttpDeps): Router {
   }
 
   function problemText(t: Translate, p: Problem): string {
-    return t(`helpers.error.${p.code}`, { years: Math.floor(DELEGATION_RULES.maxDurationDays / 365), days: DELEGATION_RULES.maxDurationDays });
+    return t(`helpers.error.${p.code}`, { years: Math.floor(DELEGATION_RULES.maxDurationDays / 365), days: DELEGATION_RULES.maxDurationDays, when: p.when ?? '' });
   }
 
   type Mode = 'invite' | 'request' | 'approve';
@@ -221,7 +158,16 @@ export function delegationRouter(deps: HttpDeps): Router {
       error: problem ? problemText(t, problem) : undefined,
       errorField: problem?.field,
       langPath: mode === 'approve' ? action : `/helpers/${mode}`,
-    }, problem ? 400 : 200);
+    }, problem ? (problem.when ? 429 : 400) : 200);
+  }
+
+  /**
+   * Counts a mail to `email` against the sender and against the address (every sender together),
+   * so nobody can use OneDoor to fill someone's inbox; a problem saying when to try again if spent.
+   */
+  async function mailAllowed(ctx: Context, me: Account, email: string): Promise<Problem | undefined> {
+    const counted = await takeAll([[limits.helperMailAccount, me.id], [limits.helperMailAddress, email]]);
+    return counted.ok ? undefined : { code: 'mail_limit', field: 'email', when: nextTryAt(ctx, deps, counted) };
   }
 
   async function allAgencyChoices(t: Translate): Promise<{ enabled: string[]; choices: Array<{ value: string; label: string }> }> {
@@ -249,6 +195,8 @@ export function delegationRouter(deps: HttpDeps): Router {
     const checked = termsOf(values, enabled);
     if ('problem' in checked) return page(checked.problem);
     if (!(await reauthenticated(ctx, session))) return page({ code: 'reauth', field: 'reauth' });
+    const limited = await mailAllowed(ctx, me, email);
+    if (limited) return page(limited);
     const result = await ds.transaction((db) => inviteHelper(delegationDeps(deps, db), { principalId: me.id, helperEmail: email, terms: checked.terms }));
     if (!result.ok) return page({ code: 'self', field: 'email' });
     ctx.status = 303;
@@ -272,6 +220,8 @@ export function delegationRouter(deps: HttpDeps): Router {
     if (email === me.email) return page({ code: 'self', field: 'email' });
     const checked = termsOf(values, enabled);
     if ('problem' in checked) return page(checked.problem);
+    const limited = await mailAllowed(ctx, me, email);
+    if (limited) return page(limited);
     const result = await ds.transaction((db) => requestAccess(delegationDeps(deps, db), { helperId: me.id, principalEmail: email, terms: checked.terms }));
     if (!result.ok) return page({ code: 'self', field: 'email' });
     ctx.status = 303;
@@ -284,14 +234,31 @@ export function delegationRouter(deps: HttpDeps): Router {
     error: problem ? problemText(ctx.state.t, problem) : undefined, errorField: problem?.field, langPath: '/helpers/accept',
   }, problem ? 400 : 200);
 
-  /** The open invitation a posted code names, for this helper; re-renders the code page when there is none. */
+  /**
+   * An invitation for another address: said plainly on its own page, the same for reading the
+   * offer and for answering it, and without the inviter, the terms or the invited address.
+   */
+  const otherAddressPage = (ctx: Context, me: Account) => render(ctx, 'helpers-other-address', {
+    title: ctx.state.t('helpers.other_address.title'), email: me.email, langPath: '/helpers/accept',
+  }, 403);
+
+  /** Renders what stops this helper using an invitation (nothing changes and the code is not spent). */
+  function refuseInvitation(ctx: Context, me: Account, reason: 'invalid' | 'self' | 'other_address'): void {
+    if (reason === 'other_address') return otherAddressPage(ctx, me);
+    codePage(ctx, { code: reason === 'self' ? 'self_invitation' : 'code_invalid', field: 'code' });
+  }
+
+  /** The open invitation a posted code names, for this helper; renders why not when there is none. */
   async function invitationFor(ctx: Context, me: Account): Promise<Delegation | undefined> {
-    await codeLimiter.consume(me.id);
     const code = field(ctx, 'code', 64);
-    const d = code ? await findInvitation({ db: ds.manager, pepper: keys.secrets.pepper }, { code }) : undefined;
-    if (!d) { codePage(ctx, { code: 'code_invalid', field: 'code' }); return undefined; }
-    if (d.principalId === me.id) { codePage(ctx, { code: 'self_invitation', field: 'code' }); return undefined; }
-    return d;
+    // What cannot be a code guesses nothing: refused before it counts.
+    if (!isInvitationCodeShape(code)) { codePage(ctx, { code: 'code_format', field: 'code' }); return undefined; }
+    // Invitation codes carry ~60 bits, but guesses still cost: counted per source and per account.
+    await limits.invitationCodeSource.consume(ctx.ip);
+    await limits.invitationCodeAccount.consume(me.id);
+    const open = await invitationForHelper({ db: ds.manager, pepper: keys.secrets.pepper }, { helperId: me.id, code });
+    if (!open.ok) { refuseInvitation(ctx, me, open.reason); return undefined; }
+    return open.delegation;
   }
 
   router.get('/accept', async (ctx) => {
@@ -324,7 +291,7 @@ export function delegationRouter(deps: HttpDeps): Router {
     const d = await invitationFor(ctx, me);
     if (!d) return;
     const result = await ds.transaction((db) => answerInvitation(delegationDeps(deps, db), { helperId: me.id, code: field(ctx, 'code', 64), accept: decision === 'accept' }));
-    if (!result.ok) return codePage(ctx, result.reason === 'self' ? { code: 'self_invitation', field: 'code' } : { code: 'code_invalid', field: 'code' });
+    if (!result.ok) return refuseInvitation(ctx, me, result.reason);
     ctx.status = 303;
     ctx.redirect(decision === 'accept' ? '/helpers?notice=invitation_accepted' : '/helpers?notice=invitation_declined');
   });

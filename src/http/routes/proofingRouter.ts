@@ -6,7 +6,7 @@ import type { SignedInSession } from '../../oidc/accountSessions.js';
 import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
 import { startAuthentication } from '../../passkeys/startAuthentication.js';
 import { checkRecords } from '../../proofing/checkRecords.js';
-import { confirmPossessionCode, sendLetterCode, sendPhoneCode } from '../../proofing/possession.js';
+import { confirmPossessionCode, isPossessionCodeShape, letterDestination, normalizeUsPhone, sendLetterCode, sendPhoneCode } from '../../proofing/possession.js';
 import type { ProofingContext } from '../../proofing/proofingContext.js';
 import { abandonProofing, findProofing, readDraft, startProofing, completeStep, type ProofingState } from '../../proofing/proofingSessions.js';
 import { maskSsn } from '../../proofing/ssn.js';
@@ -18,7 +18,7 @@ import { completeProofing } from '../../proofing/verifiedProfiles.js';
 import { requireSignedIn } from '../requireSignedIn.js';
 import type { HttpDeps } from '../deps.js';
 import { field } from '../formFields.js';
-import { createLimiter } from '../middleware/rateLimit.js';
+import { createLimits, nextTryAt, takeAll } from '../limits.js';
 import { parseAuthenticationResponse } from '../parseWebAuthnResponse.js';
 import { parseMultipart, type UploadSpec } from '../parseMultipart.js';
 import { RedirectDone } from '../RedirectDone.js';
@@ -50,7 +50,9 @@ export function proofingRouter(deps: HttpDeps): Router {
   const { provider, ds, config, keys, rp, vendors } = deps;
   const router = new Router({ prefix: '/verify' });
   const pctx: ProofingContext = { db: ds.manager, kek: keys.kek, vendors, pepper: keys.secrets.pepper };
-  const codeLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'proofing-code', points: 60, durationSeconds: 3600 });
+  // Sending costs money and reaches a phone or a letterbox; entering a code is a guess: each is
+  // limited on its own (src/http/limits.ts), so sending never uses up tries and the reverse.
+  const limits = createLimits(deps);
 
   const requireSession = async (ctx: Context): Promise<SignedInSession> => (await requireSignedIn(deps, ctx)).session;
 
@@ -218,8 +220,11 @@ export function proofingRouter(deps: HttpDeps): Router {
 
   router.post('/phone', async (ctx) => {
     const { state } = await at(ctx, 'possession');
-    await codeLimiter.consume(state.session.accountId);
     const phone = field(ctx, 'phone', 32);
+    const destination = normalizeUsPhone(phone);
+    if (!destination) return possessionPage(ctx, state, { error: errorText(ctx, 'phone_phone_format'), phone }, 400);
+    const counted = await takeAll([[limits.smsAccount, state.session.accountId], [limits.smsPhone, destination]]);
+    if (!counted.ok) return possessionPage(ctx, state, { error: ctx.state.t('verify.error.sms_limit', { when: nextTryAt(ctx, deps, counted) }), phone }, 429);
     const result = await sendPhoneCode(pctx, { state, phone, t: ctx.state.t });
     if (!result.ok) return possessionPage(ctx, state, { error: errorText(ctx, `phone_${result.reason}`), phone }, result.reason.endsWith('unavailable') ? 503 : 400);
     go(ctx, '/verify/code');
@@ -227,7 +232,10 @@ export function proofingRouter(deps: HttpDeps): Router {
 
   router.post('/letter', async (ctx) => {
     const { state } = await at(ctx, 'possession');
-    await codeLimiter.consume(state.session.accountId);
+    const destination = letterDestination(pctx, state);
+    if (!destination) return possessionPage(ctx, state, { error: errorText(ctx, 'letter_incomplete') }, 400);
+    const counted = await takeAll([[limits.letterAccount, state.session.accountId], [limits.letterAddress, destination]]);
+    if (!counted.ok) return possessionPage(ctx, state, { error: ctx.state.t('verify.error.letter_limit', { when: nextTryAt(ctx, deps, counted) }) }, 429);
     const result = await sendLetterCode(pctx, { state, t: ctx.state.t, url: `${config.issuer}/verify` });
     if (!result.ok) return possessionPage(ctx, state, { error: errorText(ctx, `letter_${result.reason}`) }, result.reason.endsWith('unavailable') ? 503 : 400);
     go(ctx, '/verify/code');
@@ -244,8 +252,13 @@ export function proofingRouter(deps: HttpDeps): Router {
 
   router.post('/code', async (ctx) => {
     const { state } = await at(ctx, 'possession');
-    await codeLimiter.consume(state.session.accountId);
-    const result = await confirmPossessionCode(pctx, { state, code: field(ctx, 'code', 32) });
+    const code = field(ctx, 'code', 32);
+    const channel = state.session.codeChannel;
+    // What cannot be the code that was sent guesses nothing: refused before it counts.
+    if (channel && !isPossessionCodeShape(code, channel)) return codePage(ctx, state, { error: errorText(ctx, `code_format_${channel}`) }, 400);
+    const counted = await takeAll([[limits.possessionCodeSource, ctx.ip], [limits.possessionCodeAccount, state.session.accountId]]);
+    if (!counted.ok) return codePage(ctx, state, { error: ctx.state.t('verify.error.code_limit', { when: nextTryAt(ctx, deps, counted) }) }, 429);
+    const result = await confirmPossessionCode(pctx, { state, code });
     if (!result.ok) return codePage(ctx, state, { error: errorText(ctx, `code_${result.reason}`) }, 400);
     go(ctx, '/verify');
   });
@@ -270,6 +283,8 @@ export function proofingRouter(deps: HttpDeps): Router {
     const { session, state } = await at(ctx, 'reauth');
     const response = parseAuthenticationResponse(field(ctx, 'response', 65536));
     const result = response ? await finishAuthentication({ db: ds.manager, rp, bindingId: session.uid, response }) : undefined;
+    // A failed assertion counts against its source, never the account (src/http/limits.ts).
+    if (result && !result.ok && result.reason !== 'disabled') await limits.passkeyFailureSource.consume(ctx.ip);
     if (!result?.ok || result.accountId !== session.accountId) return reauthPage(ctx, state, ctx.state.t('reauth.failed'));
     const done = await ds.transaction((db) => completeProofing({ ...pctx, db }, { state }));
     if (!done.ok) go(ctx, '/verify');

@@ -69,7 +69,9 @@ export function assuranceRoutes(kit: InteractionKit): Router & { renderAssurance
     const result = response ? await finishAuthentication({ db: ds.manager, rp, bindingId: d.uid, response }) : undefined;
     const strongEnough = result?.ok && result.accountId === accountId && passkeyAssurance({ passkey: result.passkey, trust }).aal >= wantedAal(d);
     if (!result?.ok || !strongEnough) {
-      metrics.signIns.inc({ method: 'passkey', outcome: result && !result.ok && result.reason === 'locked' ? 'locked' : 'failure' });
+      // A failed assertion counts against its source, never the account (src/http/limits.ts).
+      if (result && !result.ok && result.reason !== 'disabled') await kit.limits.passkeyFailureSource.consume(ctx.ip);
+      metrics.signIns.inc({ method: 'passkey', outcome: 'failure' });
       if (result && !result.ok && result.accountId) await recordEvent({ db: ds.manager, accountId: result.accountId, type: 'sign_in_failed', clientId: String(d.params['client_id']) });
       return renderAssurance(ctx, d, name, ctx.state.t(wantedAal(d) >= 3 ? 'stepup.aal3_failed' : 'login.failed'));
     }

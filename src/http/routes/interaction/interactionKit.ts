@@ -6,6 +6,7 @@ import { withAccountChosen } from '../../../oidc/selectAccountPrompt.js';
 import { AppError } from '../../../shared/errors.js';
 import { clock } from '../../../shared/clock.js';
 import type { HttpDeps } from '../../deps.js';
+import { createLimits, type Limits } from '../../limits.js';
 import { applyUiLocales } from '../../middleware/locale.js';
 import { createLimiter, type Limiter } from '../../middleware/rateLimit.js';
 import { render, WEBAUTHN_SCRIPTS } from '../../render.js';
@@ -42,6 +43,8 @@ export interface InteractionKit {
   passkeyName(ctx: Context, raw: string): string;
   /** Per-IP limit on sign-in attempts (generous: offices and carriers share addresses). */
   signInLimiter: Limiter;
+  /** Limits on guessing and sending (src/http/limits.ts). */
+  limits: Limits;
 }
 
 /**
@@ -96,5 +99,5 @@ export function interactionKit(deps: HttpDeps): InteractionKit {
   }
 
   const signInLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'sign-in', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 300 });
-  return { deps, details, clientName, finishWith, completeLogin, renderLogin, passkeyName, signInLimiter };
+  return { deps, details, clientName, finishWith, completeLogin, renderLogin, passkeyName, signInLimiter, limits: createLimits(deps) };
 }

@@ -5,7 +5,8 @@ import type { InteractionResults } from 'oidc-provider';
 import { findAccountByEmail } from '../../../accounts/findAccountByEmail.js';
 import { getAccount } from '../../../accounts/getAccount.js';
 import { normalizeEmail } from '../../../accounts/normalizeEmail.js';
-import { redeemRecoveryCode } from '../../../accounts/recoveryCodes.js';
+import { recoveryAlertFor } from '../../../accounts/recoveryAlertFor.js';
+import { isRecoveryCodeShape, redeemRecoveryCode } from '../../../accounts/recoveryCodes.js';
 import { recordEvent } from '../../../audit/recordEvent.js';
 import { finishAuthentication } from '../../../passkeys/finishAuthentication.js';
 import { finishRegistration } from '../../../passkeys/finishRegistration.js';
@@ -16,6 +17,8 @@ import { startRegistration } from '../../../passkeys/startRegistration.js';
 import { deactivateForRecovery } from '../../../proofing/verifiedProfiles.js';
 import { endAssuredGrants } from '../../../oidc/endAssuredGrants.js';
 import { AppError } from '../../../shared/errors.js';
+import { isLocale, translator } from '../../../shared/i18n.js';
+import { logger } from '../../../shared/logger.js';
 import { field } from '../../formFields.js';
 import { parseAuthenticationResponse, parseRegistrationResponse } from '../../parseWebAuthnResponse.js';
 import { render } from '../../render.js';
@@ -27,8 +30,9 @@ import { renderCreatePasskey } from './renderCreatePasskey.js';
  * on another device), or — every passkey lost — with a recovery code, then a new passkey.
  */
 export function signInRoutes(kit: InteractionKit): Router {
-  const { ds, keys, rp, metrics, attestationTrust: trust } = kit.deps;
+  const { ds, keys, rp, metrics, mailer, config, attestationTrust: trust } = kit.deps;
   const router = new Router({ prefix: '/interaction/:uid' });
+  const mailT = (locale: string) => translator(isLocale(locale) ? locale : 'en');
 
   router.post('/passkey/options', async (ctx) => {
     const d = await kit.details(ctx, 'login');
@@ -51,10 +55,13 @@ export function signInRoutes(kit: InteractionKit): Router {
     if (!response) return kit.renderLogin(ctx, d, name, { email, error: ctx.state.t('login.needs_passkey') }, 400);
     const result = await finishAuthentication({ db: ds.manager, rp, bindingId: d.uid, response });
     if (!result.ok) {
-      metrics.signIns.inc({ method: 'passkey', outcome: result.reason === 'locked' ? 'locked' : result.reason === 'disabled' ? 'disabled' : 'failure' });
+      // Counted against the source, never the account, and only once verification failed: a
+      // valid passkey is never refused (src/http/limits.ts). Past its count the source gets 429
+      // and its failures no longer reach the person's history.
+      if (result.reason !== 'disabled') await kit.limits.passkeyFailureSource.consume(ctx.ip);
+      metrics.signIns.inc({ method: 'passkey', outcome: result.reason === 'disabled' ? 'disabled' : 'failure' });
       if (result.accountId) await recordEvent({ db: ds.manager, accountId: result.accountId, type: 'sign_in_failed', clientId: String(d.params['client_id']) });
-      const key = result.reason === 'locked' ? 'login.locked' : result.reason === 'disabled' ? 'login.disabled' : 'login.failed';
-      return kit.renderLogin(ctx, d, name, { email, error: ctx.state.t(key) }, 400);
+      return kit.renderLogin(ctx, d, name, { email, error: ctx.state.t(result.reason === 'disabled' ? 'login.disabled' : 'login.failed') }, 400);
     }
     await kit.completeLogin(ctx, d, result.accountId, passkeyAmr({ passkey: result.passkey, trust }), passkeyAssurance({ passkey: result.passkey, trust }));
   });
@@ -73,13 +80,22 @@ export function signInRoutes(kit: InteractionKit): Router {
     const rawEmail = field(ctx, 'email', 320);
     const email = normalizeEmail(rawEmail);
     const code = field(ctx, 'code', 64);
-    const result = email ? await redeemRecoveryCode({ db: ds.manager, pepper: keys.secrets.pepper, email, code }) : { ok: false as const, reason: 'invalid' as const };
+    const again = (error: string) => render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), langPath: p.recovery, actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error }, 400);
+    // What cannot be an address and a code is refused before anything counts (it guesses nothing).
+    if (!email) return again(ctx.state.t('signup.invalid_email'));
+    if (!isRecoveryCodeShape(code)) return again(ctx.state.t('recovery.code_format'));
+    // Counted per source before the address is looked up, so the count says nothing about it.
+    await kit.limits.recoveryCodeSource.consume(ctx.ip);
+    const result = await redeemRecoveryCode({ db: ds.manager, pepper: keys.secrets.pepper, email, code });
     if (!result.ok) {
+      const alert = result.triedAccountId ? await recoveryAlertFor({ db: ds.manager, t: mailT, accountId: result.triedAccountId, accountUrl: `${config.issuer}/account` }) : undefined;
+      // Sent in the background: a slow mail server must not make a known address answer slower.
+      if (alert) void mailer.send(alert).catch((err: Error) => logger.warn({ error: err.name }, 'recovery code alert failed'));
       metrics.signIns.inc({ method: 'recovery_code', outcome: result.reason === 'locked' ? 'locked' : result.reason === 'disabled' ? 'disabled' : 'failure' });
-      // One answer for an unknown address, a wrong code and a locked account: "locked" would
-      // tell a stranger that the address has an account. Only a correct code for a disabled
-      // account says so (whoever holds it may know).
-      return render(ctx, 'recovery', { title: ctx.state.t('recovery.title'), langPath: p.recovery, actions: { submit: p.recovery, back: p.self }, email: rawEmail.slice(0, 254), error: ctx.state.t(result.reason === 'disabled' ? 'recovery.disabled' : 'recovery.failed') }, 400);
+      // One answer for an unknown address, a wrong code and paused codes: "paused" would tell a
+      // stranger that the address has an account. Only a correct code for a disabled account
+      // says so (whoever holds it may know).
+      return again(ctx.state.t(result.reason === 'disabled' ? 'recovery.disabled' : result.reason === 'malformed' ? 'recovery.code_format' : 'recovery.failed'));
     }
     await kit.deps.provider.interactionResult(ctx.req, ctx.res, { recovery: { accountId: result.accountId } } as InteractionResults, { mergeWithLastSubmission: false });
     ctx.status = 303;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { confirmEmailCode, confirmedEmailFor } from '../../../accounts/confirmEmailCode.js';
+import { confirmEmailCode, confirmedEmailFor, isEmailCodeShape, pendingEmailFor } from '../../../accounts/confirmEmailCode.js';
 import { createAccount } from '../../../accounts/createAccount.js';
 import { normalizeEmail } from '../../../accounts/normalizeEmail.js';
 import { startEmailConfirmation } from '../../../accounts/startEmailConfirmation.js';
@@ -13,6 +13,7 @@ import { passkeyAmr, passkeyAssurance } from '../../../passkeys/passkeyAssurance
 import { startRegistration } from '../../../passkeys/startRegistration.js';
 import { clock } from '../../../shared/clock.js';
 import { field } from '../../formFields.js';
+import { nextTryAt } from '../../limits.js';
 import { parseRegistrationResponse } from '../../parseWebAuthnResponse.js';
 import { createLimiter } from '../../middleware/rateLimit.js';
 import { RedirectDone } from '../../RedirectDone.js';
@@ -59,10 +60,22 @@ export function signUpRoutes(kit: InteractionKit): Router {
     const d = await kit.details(ctx, 'login');
     const p = paths(d.uid);
     await kit.signInLimiter.consume(ctx.ip);
-    const result = await confirmEmailCode({ db: ds.manager, pepper: keys.secrets.pepper, bindingId: d.uid, code: field(ctx, 'code', 32) });
+    const code = field(ctx, 'code', 32);
+    const again = (error: string, status = 400) => render(ctx, 'signup-code', { title: ctx.state.t('signup.code_title'), langPath: p.signupCode, actions: { submit: p.signupCode, restart: p.signup }, error }, status);
+    // What cannot be a code guesses nothing: refused before it counts.
+    if (!isEmailCodeShape(code)) return again(ctx.state.t('signup.code_format'));
+    await kit.limits.emailCodeSource.consume(ctx.ip);
+    // Per address too, counted alike whether or not it has an account: a new flow (and a new
+    // code) per try would otherwise make the five tries per code endless.
+    const address = await pendingEmailFor({ db: ds.manager, bindingId: d.uid });
+    if (address) {
+      const counted = await kit.limits.emailCodeAddress.take(address);
+      if (!counted.ok) return again(ctx.state.t('signup.code_address_limit', { when: nextTryAt(ctx, kit.deps, counted) }), 429);
+    }
+    const result = await confirmEmailCode({ db: ds.manager, pepper: keys.secrets.pepper, bindingId: d.uid, code });
     if (!result.ok) {
-      const key = { invalid: 'signup.code_invalid', expired: 'signup.code_expired', too_many_attempts: 'signup.code_too_many', no_pending: 'signup.code_missing' }[result.reason];
-      return render(ctx, 'signup-code', { title: ctx.state.t('signup.code_title'), langPath: p.signupCode, actions: { submit: p.signupCode, restart: p.signup }, error: ctx.state.t(key) }, 400);
+      const key = { malformed: 'signup.code_format', invalid: 'signup.code_invalid', expired: 'signup.code_expired', too_many_attempts: 'signup.code_too_many', no_pending: 'signup.code_missing' }[result.reason];
+      return again(ctx.state.t(key));
     }
     ctx.status = 303;
     ctx.redirect(p.signupPasskey);
