@@ -14,7 +14,8 @@ function get(url: string): Promise<{ status: number; body: string }> {
 }
 
 test('when OneDoor gets SIGTERM with a request in flight, then /readyz answers 503 while it drains, new connections are refused once it stops listening, the request still completes and the process exits 0', async () => {
-  server = await spawnServer({ env: { DRAIN_SECONDS: '2' } });
+  // Long enough that the readiness probe below lands inside the drain even on a loaded machine.
+  server = await spawnServer({ env: { DRAIN_SECONDS: '4' } });
   const port = new URL(server.url).port;
   const base = `http://127.0.0.1:${port}`;
   const ready = await get(`${base}/readyz`);
