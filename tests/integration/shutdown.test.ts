@@ -40,7 +40,9 @@ test('when OneDoor gets SIGTERM with a request in flight, then /readyz answers 5
   expect(JSON.parse(draining.body)).toMatchObject({ status: 'draining' });
 
   await server.waitForLine(/no longer accepting connections/);
-  await expect(get(`${base}/healthz`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  // Refused, or reset when it raced the listener's close (a connection already in the accept queue).
+  const refused = await get(`${base}/healthz`).then(() => 'answered', (err: { code?: string }) => err.code);
+  expect(['ECONNREFUSED', 'ECONNRESET']).toContain(refused);
 
   slow.end(body.slice(20));
   const res = await answered;
