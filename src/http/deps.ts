@@ -5,6 +5,7 @@ import type { DelegationDeps } from '../delegation/manageDelegations.js';
 import { isLocale, translator } from '../shared/i18n.js';
 import type { KeyMaterial } from '../oidc/keys.js';
 import type { RelyingParty } from '../passkeys/challenges.js';
+import type { DecodePool } from '../proofing/documents/createDecodePool.js';
 import type { ProofingVendors } from '../proofing/vendors/ports.js';
 import type { Mailer } from '../shared/mailer.js';
 import type { Metrics } from '../shared/metrics.js';
@@ -20,6 +21,8 @@ export interface HttpDeps {
   provider: Provider;
   rp: RelyingParty;
   vendors: ProofingVendors;
+  /** Photos of IDs are decoded here, off the event loop. */
+  decodePool: DecodePool;
   /** Shared by every node: Redis when configured, else the database. */
   limitStore: RateLimitStore;
 }

@@ -1,27 +1,32 @@
 import { recordEvent } from '../audit/recordEvent.js';
 import { clock } from '../shared/clock.js';
 import { attemptsExhausted } from './attempts.js';
-import { readIdDocument } from './documents/readIdDocument.js';
+import { measureImage } from './documents/measureImage.js';
+import { readIdDocument, type ReadIdDocumentResult } from './documents/readIdDocument.js';
 import type { ProofingContext } from './proofingContext.js';
 import { completeStep, type ProofingState } from './proofingSessions.js';
 import { VendorUnavailable } from './vendors/ports.js';
 
 export type SubmitDocumentResult =
   | { ok: true; state: ProofingState }
-  | { ok: false; reason: 'unsupported_image' | 'no_barcode' | 'malformed' | 'expired' | 'failed' | 'unavailable' | 'too_many_attempts' };
+  | { ok: false; reason: Extract<ReadIdDocumentResult, { ok: false }>['reason'] | 'failed' | 'unavailable' | 'too_many_attempts' };
 
 /**
  * Checks the identity document: the PDF417 barcode on the back is read and parsed (AAMVA),
  * the document must not be expired, and the document vendor must accept both images. The
  * images are only held in memory for this request; what is kept is the parsed data, sealed.
+ * Every photo read counts toward the day's budget (attempts.ts); a full decode pool (`busy`)
+ * read nothing and is not counted.
  */
 export async function submitDocument(ctx: ProofingContext, opts: { state: ProofingState; front: Buffer; back: Buffer }): Promise<SubmitDocumentResult> {
   const { session } = opts.state;
   const accountId = session.accountId;
   if (await attemptsExhausted({ db: ctx.db, accountId, type: 'proofing_document_checked' })) return { ok: false, reason: 'too_many_attempts' };
-  const read = await readIdDocument({ back: opts.back, today: clock.now() });
+  // The front is not decoded here, but it goes to the vendor: it must be a photo within the same limits.
+  const front = measureImage(opts.front);
+  const read = front.ok ? await readIdDocument({ back: opts.back, today: clock.now(), decoder: ctx.decoder }) : front;
   if (!read.ok) {
-    await recordEvent({ db: ctx.db, accountId, type: 'proofing_document_checked', details: { outcome: read.reason } });
+    if (read.reason !== 'busy') await recordEvent({ db: ctx.db, accountId, type: 'proofing_document_checked', details: { outcome: read.reason } });
     return { ok: false, reason: read.reason };
   }
   let verdict;

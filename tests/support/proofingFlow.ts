@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from '@jest/globals';
 import type { Agent } from './agent.js';
+import type { TestAgency } from './agency.js';
 import { aamvaPayload, barcodeImage, documentFrontImage, SANDBOX_PEOPLE } from './aamva.js';
-import type { SoftAuthenticator } from './softAuthenticator.js';
+import { signUp } from './flows.js';
+import { SoftAuthenticator } from './softAuthenticator.js';
 import type { TestServer } from './testServer.js';
 import type { IdDocument } from '../../src/proofing/documents/parseAamva.js';
 
@@ -12,6 +15,25 @@ export function latestOutbox(outboxDir: string, suffix: string): string {
   const files = fs.readdirSync(outboxDir).filter((f) => f.endsWith(suffix)).sort();
   if (!files.length) throw new Error(`no ${suffix} in the outbox`);
   return fs.readFileSync(path.join(outboxDir, files[files.length - 1]!), 'utf8');
+}
+
+/** A new person with an account (IAL1), signed up at `agency`, signed in on their agent. */
+export async function newPerson(server: TestServer, agency: TestAgency): Promise<{ agent: Agent; authenticator: SoftAuthenticator; accountId: string }> {
+  const authenticator = new SoftAuthenticator({ origin: server.url, rpId: 'localhost' });
+  const a = await agency.authorize();
+  const { agent, landing } = await signUp({ server, authenticator, authUrl: a.url, email: `p-${randomUUID().slice(0, 8)}@example.com` });
+  await agency.redeem(landing, a);
+  // The WebAuthn user handle is the account id.
+  const options = await (await agent.request(`${server.url}/account/passkeys/options`, { method: 'POST', json: {} })).json();
+  return { agent, authenticator, accountId: Buffer.from(options.user.id, 'base64url').toString('utf8') };
+}
+
+/** Starts (or resumes) verification, agrees to the checks and opens the document page. `returnUid`: an agency's authorization waiting. */
+export async function startVerification(agent: Agent, server: TestServer, returnUid?: string): Promise<void> {
+  await agent.request(`${server.url}/verify${returnUid ? `?return=${returnUid}` : ''}`);
+  await agent.page(`${server.url}/verify/consent`);
+  expect((await agent.request(`${server.url}/verify/consent`, { method: 'POST', form: { agree: 'yes' } })).status).toBe(303);
+  await agent.page(`${server.url}/verify/document`);
 }
 
 export async function documentImages(person: Partial<IdDocument> = SANDBOX_PEOPLE[0]!) {

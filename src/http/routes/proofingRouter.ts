@@ -6,6 +6,7 @@ import type { SignedInSession } from '../../oidc/accountSessions.js';
 import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
 import { startAuthentication } from '../../passkeys/startAuthentication.js';
 import { checkRecords } from '../../proofing/checkRecords.js';
+import { MAX_IMAGE_BYTES } from '../../proofing/documents/measureImage.js';
 import { confirmPossessionCode, sendLetterCode, sendPhoneCode } from '../../proofing/possession.js';
 import type { ProofingContext } from '../../proofing/proofingContext.js';
 import { abandonProofing, findProofing, readDraft, startProofing, completeStep, type ProofingState } from '../../proofing/proofingSessions.js';
@@ -26,7 +27,10 @@ import { RedirectDone } from '../RedirectDone.js';
 import { render, WEBAUTHN_SCRIPTS } from '../render.js';
 
 const RETURN_COOKIE = 'od_verify_return';
-const MAX_IMAGE_BYTES = 15 * 1024 * 1024;
+/** Answers that mean "not you, us: try again later" (503; `busy` also says when). */
+const TRY_LATER = new Set(['document_unavailable', 'document_busy', 'facial_unavailable']);
+/** A full decode pool empties within seconds: a decode takes at most its time limit. */
+const BUSY_RETRY_SECONDS = 30;
 const STEP_PATH: Record<StepId, string> = {
   consent: '/verify/consent', document: '/verify/document', facial_match: '/verify/facial-match', ssn: '/verify/ssn',
   records: '/verify/records', possession: '/verify/possession', reauth: '/verify/reauth',
@@ -38,9 +42,9 @@ const STEP_PATH: Record<StepId, string> = {
  * another device. Started from an agency's request, it returns there when done.
  */
 export function proofingRouter(deps: HttpDeps): Router {
-  const { provider, ds, config, keys, rp, vendors } = deps;
+  const { provider, ds, config, keys, rp, vendors, decodePool } = deps;
   const router = new Router({ prefix: '/verify' });
-  const pctx: ProofingContext = { db: ds.manager, kek: keys.kek, vendors, pepper: keys.secrets.pepper };
+  const pctx: ProofingContext = { db: ds.manager, kek: keys.kek, vendors, pepper: keys.secrets.pepper, decoder: decodePool };
   const codeLimiter = createLimiter({ store: deps.limitStore, keyPrefix: 'proofing-code', points: 60, durationSeconds: 3600 });
 
   const requireSession = async (ctx: Context): Promise<SignedInSession> => (await requireSignedIn(deps, ctx)).session;
@@ -133,7 +137,10 @@ export function proofingRouter(deps: HttpDeps): Router {
     const { state } = await at(ctx, 'document');
     const form = await parseMultipart(ctx, { files: ['front', 'back'], fields: ['_csrf'], maxFileBytes: MAX_IMAGE_BYTES });
     assertCsrf(ctx, form.fields['_csrf']);
-    const again = (reason: string) => page(ctx, 'verify-document', state, { step: 'document',  title: ctx.state.t('verify.document_title'), error: errorText(ctx, reason) }, reason.endsWith('unavailable') ? 503 : 400);
+    const again = (reason: string) => {
+      if (reason === 'document_busy') ctx.set('Retry-After', String(BUSY_RETRY_SECONDS));
+      page(ctx, 'verify-document', state, { step: 'document', title: ctx.state.t('verify.document_title'), error: errorText(ctx, reason) }, TRY_LATER.has(reason) ? 503 : 400);
+    };
     if (!form.files['front']?.length || !form.files['back']?.length) return again('document_missing');
     const result = await submitDocument(pctx, { state, front: form.files['front'], back: form.files['back'] });
     if (!result.ok) return again(`document_${result.reason}`);
@@ -149,7 +156,7 @@ export function proofingRouter(deps: HttpDeps): Router {
     const { state } = await at(ctx, 'facial_match');
     const form = await parseMultipart(ctx, { files: ['front', 'selfie'], fields: ['_csrf'], maxFileBytes: MAX_IMAGE_BYTES });
     assertCsrf(ctx, form.fields['_csrf']);
-    const again = (reason: string) => page(ctx, 'verify-facial', state, { step: 'facial_match',  title: ctx.state.t('verify.facial_title'), error: errorText(ctx, reason) }, reason.endsWith('unavailable') ? 503 : 400);
+    const again = (reason: string) => page(ctx, 'verify-facial', state, { step: 'facial_match', title: ctx.state.t('verify.facial_title'), error: errorText(ctx, reason) }, TRY_LATER.has(reason) ? 503 : 400);
     if (!form.files['front']?.length || !form.files['selfie']?.length) return again('facial_missing');
     const result = await submitFacialMatch(pctx, { state, selfie: form.files['selfie'], documentFront: form.files['front'] });
     if (!result.ok) return again(`facial_${result.reason}`);
