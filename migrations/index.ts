@@ -3,6 +3,7 @@ import { Proofing1764160000000 } from './1764160000000-Proofing.js';
 import { Delegation1764170000000 } from './1764170000000-Delegation.js';
 import { AccountOperations1764180000000 } from './1764180000000-AccountOperations.js';
 import { RateLimits1764190000000 } from './1764190000000-RateLimits.js';
+import { ProofingImages1764200000000 } from './1764200000000-ProofingImages.js';
 
 /** Every migration, in order. Both SQLite and MySQL run the same list. */
-export const migrations = [Initial1764150000000, Proofing1764160000000, Delegation1764170000000, AccountOperations1764180000000, RateLimits1764190000000];
+export const migrations = [Initial1764150000000, Proofing1764160000000, Delegation1764170000000, AccountOperations1764180000000, RateLimits1764190000000, ProofingImages1764200000000];

@@ -9,14 +9,15 @@ export interface Multipart {
 
 /**
  * Reads a multipart/form-data body (document images) into memory, with hard limits: only the
- * named files and fields, each file at most `maxFileBytes`. Images never touch the disk.
+ * named files and fields, each file at most `maxFileBytes`. Images never touch the disk. A
+ * couple of other parts (an older form's extra file) are read past and dropped, not kept.
  */
 export async function parseMultipart(ctx: Context, opts: { files: readonly string[]; fields: readonly string[]; maxFileBytes: number }): Promise<Multipart> {
   if (!ctx.is('multipart/form-data')) throw new BadInput('bad_request');
   return new Promise<Multipart>((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: ctx.req.headers, limits: { files: opts.files.length, fields: opts.fields.length + 2, fileSize: opts.maxFileBytes, fieldSize: 4096, parts: opts.files.length + opts.fields.length + 2 } });
+      bb = busboy({ headers: ctx.req.headers, limits: { files: opts.files.length + 2, fields: opts.fields.length + 2, fileSize: opts.maxFileBytes, fieldSize: 4096, parts: opts.files.length + opts.fields.length + 4 } });
     } catch {
       reject(new BadInput('bad_request'));
       return;

@@ -36,8 +36,17 @@ export async function startVerification(agent: Agent, server: TestServer, return
   await agent.page(`${server.url}/verify/document`);
 }
 
-export async function documentImages(person: Partial<IdDocument> = SANDBOX_PEOPLE[0]!) {
-  return { front: documentFrontImage(), back: await barcodeImage({ text: aamvaPayload({ ...SANDBOX_PEOPLE[0]!, ...person }) }) };
+export async function documentImages(person: Partial<IdDocument> = SANDBOX_PEOPLE[0]!, front = documentFrontImage()) {
+  return { front, back: await barcodeImage({ text: aamvaPayload({ ...SANDBOX_PEOPLE[0]!, ...person }) }) };
+}
+
+/** The facial-match form: only the selfie (it is compared with the front kept from the document step). */
+export async function postSelfie(agent: Agent, server: TestServer, selfie: Buffer, extra: Record<string, Buffer> = {}) {
+  await agent.page(`${server.url}/verify/facial-match`);
+  const form = new FormData();
+  form.set('_csrf', agent.csrf);
+  for (const [name, image] of Object.entries({ ...extra, selfie })) form.set(name, new Blob([new Uint8Array(image)], { type: 'image/png' }), `${name}.png`);
+  return agent.request(`${server.url}/verify/facial-match`, { method: 'POST', body: form });
 }
 
 export async function postDocument(agent: Agent, server: TestServer, images: { front: Buffer; back: Buffer }, pathName = '/verify/document') {
@@ -56,7 +65,7 @@ const dobParts = (iso: string) => { const [y, m, d] = iso.split('-'); return { d
  */
 export async function verifyIdentity(opts: {
   server: TestServer; agent: Agent; authenticator: SoftAuthenticator; returnUid?: string;
-  person?: Partial<IdDocument>; ssn?: string; phone?: string; selfie?: Buffer;
+  person?: Partial<IdDocument>; ssn?: string; phone?: string; selfie?: Buffer; front?: Buffer;
 }): Promise<{ personalKey: string; continueUrl: string }> {
   const { server, agent } = opts;
   const person = { ...SANDBOX_PEOPLE[0]!, ...opts.person };
@@ -65,16 +74,9 @@ export async function verifyIdentity(opts: {
   await agent.page(`${server.url}/verify/consent`);
   expect((await agent.request(`${server.url}/verify/consent`, { method: 'POST', form: { agree: 'yes' } })).status).toBe(303);
   await agent.page(`${server.url}/verify/document`);
-  const doc = await postDocument(agent, server, await documentImages(person));
+  const doc = await postDocument(agent, server, await documentImages(person, opts.front));
   expect(doc.status).toBe(303);
-  if (opts.selfie) {
-    await agent.page(`${server.url}/verify/facial-match`);
-    const form = new FormData();
-    form.set('_csrf', agent.csrf);
-    form.set('front', new Blob([new Uint8Array(documentFrontImage())], { type: 'image/png' }), 'front.png');
-    form.set('selfie', new Blob([new Uint8Array(opts.selfie)], { type: 'image/png' }), 'selfie.png');
-    expect((await agent.request(`${server.url}/verify/facial-match`, { method: 'POST', body: form })).status).toBe(303);
-  }
+  if (opts.selfie) expect((await postSelfie(agent, server, opts.selfie)).status).toBe(303);
   await agent.page(`${server.url}/verify/ssn`);
   expect((await agent.request(`${server.url}/verify/ssn`, { method: 'POST', form: { ssn: opts.ssn ?? '123-45-6789', ...dobParts(person.dateOfBirth!) } })).status).toBe(303);
   await agent.page(`${server.url}/verify/records`);

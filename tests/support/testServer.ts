@@ -8,6 +8,8 @@ import { type AppDeps, createApp, type OneDoorApp } from '../../src/app.js';
 import { type Config, loadConfig, parseDatabaseUrl } from '../../src/config/loadConfig.js';
 import { loadOrCreateKeys, type KeyMaterial } from '../../src/oidc/keys.js';
 import { OidcClient } from '../../entities/index.js';
+import { createVendors } from '../../src/proofing/vendors/createVendors.js';
+import type { ProofingVendors } from '../../src/proofing/vendors/ports.js';
 import { createDataSource } from '../../ormconfig.js';
 import type { DataSource } from 'typeorm';
 import type Provider from 'oidc-provider';
@@ -45,9 +47,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** `decodePool`: the photo decode pool's size, queue and time limit, for every app of this server (restarts, other nodes). */
+/**
+ * `decodePool`: the photo decode pool's size, queue and time limit. `vendors`: the proofing
+ * vendors, given the sandbox ones (e.g. to wrap one). Both apply to every app of this server
+ * (restarts, other nodes).
+ */
 export async function startTestServer(opts: {
-  env?: Record<string, string>; databaseUrl?: (url: string) => string; decodePool?: AppDeps['decodePool'];
+  env?: Record<string, string>; databaseUrl?: (url: string) => string;
+  decodePool?: AppDeps['decodePool']; vendors?: (sandbox: ProofingVendors) => ProofingVendors;
 } = {}): Promise<TestServer> {
   const db = await createTestDb();
   // The app may reach the database another way (through a proxy the test can cut); `db.ds`
@@ -71,7 +78,9 @@ export async function startTestServer(opts: {
     OUTBOX_DIR: outboxDir, LOG_LEVEL: 'silent', RATE_LIMIT_MULTIPLIER: '100', ...opts.env,
   });
   config.database = appDb;
-  const appDeps: Pick<AppDeps, 'decodePool'> = { decodePool: opts.decodePool };
+  const appDeps: Pick<AppDeps, 'decodePool' | 'vendors'> = {
+    decodePool: opts.decodePool, vendors: opts.vendors?.(createVendors({ vendor: config.proofingVendor, outboxDir })),
+  };
   let current = createApp({ config, ds, keys, ...appDeps });
   let handler = current.app.callback();
   server.on('request', (req, res) => handler(req, res));

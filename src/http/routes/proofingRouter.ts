@@ -130,7 +130,7 @@ export function proofingRouter(deps: HttpDeps): Router {
   // ---- 2. identity document (and 6. facial match) -----------------------------------------
   router.get('/document', async (ctx) => {
     const { state } = await at(ctx, 'document');
-    page(ctx, 'verify-document', state, { step: 'document',  title: ctx.state.t('verify.document_title') });
+    page(ctx, 'verify-document', state, { step: 'document', title: ctx.state.t('verify.document_title'), facialMatch: state.session.facialMatchRequired });
   });
 
   router.post('/document', async (ctx) => {
@@ -139,7 +139,7 @@ export function proofingRouter(deps: HttpDeps): Router {
     assertCsrf(ctx, form.fields['_csrf']);
     const again = (reason: string) => {
       if (reason === 'document_busy') ctx.set('Retry-After', String(BUSY_RETRY_SECONDS));
-      page(ctx, 'verify-document', state, { step: 'document', title: ctx.state.t('verify.document_title'), error: errorText(ctx, reason) }, TRY_LATER.has(reason) ? 503 : 400);
+      page(ctx, 'verify-document', state, { step: 'document', title: ctx.state.t('verify.document_title'), facialMatch: state.session.facialMatchRequired, error: errorText(ctx, reason) }, TRY_LATER.has(reason) ? 503 : 400);
     };
     if (!form.files['front']?.length || !form.files['back']?.length) return again('document_missing');
     const result = await submitDocument(pctx, { state, front: form.files['front'], back: form.files['back'] });
@@ -154,11 +154,14 @@ export function proofingRouter(deps: HttpDeps): Router {
 
   router.post('/facial-match', async (ctx) => {
     const { state } = await at(ctx, 'facial_match');
-    const form = await parseMultipart(ctx, { files: ['front', 'selfie'], fields: ['_csrf'], maxFileBytes: MAX_IMAGE_BYTES });
+    // Only the selfie: it is compared with the front of the ID checked in the document step.
+    // A front sent with it (an old form) is not read.
+    const form = await parseMultipart(ctx, { files: ['selfie'], fields: ['_csrf'], maxFileBytes: MAX_IMAGE_BYTES });
     assertCsrf(ctx, form.fields['_csrf']);
     const again = (reason: string) => page(ctx, 'verify-facial', state, { step: 'facial_match', title: ctx.state.t('verify.facial_title'), error: errorText(ctx, reason) }, TRY_LATER.has(reason) ? 503 : 400);
-    if (!form.files['front']?.length || !form.files['selfie']?.length) return again('facial_missing');
-    const result = await submitFacialMatch(pctx, { state, selfie: form.files['selfie'], documentFront: form.files['front'] });
+    if (!form.files['selfie']?.length) return again('facial_missing');
+    const result = await submitFacialMatch(pctx, { state, selfie: form.files['selfie'] });
+    if (!result.ok && result.reason === 'document_needed') go(ctx, '/verify');
     if (!result.ok) return again(`facial_${result.reason}`);
     go(ctx, '/verify');
   });
