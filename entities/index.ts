@@ -7,12 +7,13 @@ import { EmailConfirmation } from './EmailConfirmation.js';
 import { OidcClient } from './OidcClient.js';
 import { OidcPayload } from './OidcPayload.js';
 import { Passkey } from './Passkey.js';
+import { ProofingImage } from './ProofingImage.js';
 import { ProofingSession } from './ProofingSession.js';
 import { VerifiedProfile } from './VerifiedProfile.js';
 import { RecoveryCode } from './RecoveryCode.js';
 import { SecurityEventDelivery } from './SecurityEventDelivery.js';
 import { WebAuthnChallenge } from './WebAuthnChallenge.js';
 
-export { Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge };
+export { Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingImage, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge };
 
-export const entities = [Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge];
+export const entities = [Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingImage, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge];

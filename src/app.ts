@@ -18,6 +18,7 @@ import { delegationRouter } from './http/routes/delegationRouter.js';
 import { homeRouter } from './http/routes/homeRouter.js';
 import { interactionRouter } from './http/routes/interactionRouter.js';
 import { proofingRouter, UPLOADS } from './http/routes/proofingRouter.js';
+import { createDecodePool, type DecodePoolOptions } from './proofing/documents/createDecodePool.js';
 import { createVendors } from './proofing/vendors/createVendors.js';
 import type { ProofingVendors } from './proofing/vendors/ports.js';
 import { staticAssets } from './http/staticAssets.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   keys: KeyMaterial;
   mailer?: Mailer;
   vendors?: ProofingVendors;
+  /** Size, queue and time limit of the photo decode pool (defaults in createDecodePool.ts). */
+  decodePool?: Omit<DecodePoolOptions, 'observer'>;
   /** More named checks for /readyz (e.g. Redis), next to the database and keys. */
   readinessChecks?: ReadinessCheck[];
 }
@@ -51,7 +54,7 @@ export interface OneDoorApp {
   /** main.ts starts draining on SIGTERM: /readyz answers 503 from then on. */
   readiness: Readiness;
   metrics: Metrics;
-  /** Releases what the app holds open (the Redis connection). */
+  /** Releases what the app holds open (the Redis connection, the decode workers). */
   close(): Promise<void>;
 }
 
@@ -60,7 +63,7 @@ export interface OneDoorApp {
  * oidc-provider mounted behind them at the issuer's root. Never listens: main.ts and the
  * tests do that.
  */
-export function createApp({ config, ds, keys, mailer, vendors, readinessChecks = [] }: AppDeps): OneDoorApp {
+export function createApp({ config, ds, keys, mailer, vendors, decodePool: decodePoolOptions, readinessChecks = [] }: AppDeps): OneDoorApp {
   logger.level = config.logLevel;
   // Read once, here, before anything is opened: a store that cannot be read stops the start.
   const { store: attestationTrust, warnings } = loadAttestationTrustStore({ files: config.attestationTrustStore, at: clock.now() });
@@ -73,12 +76,20 @@ export function createApp({ config, ds, keys, mailer, vendors, readinessChecks =
   const metrics = createMetrics();
   countDomainEvents({ ds, metrics });
   const readiness = createReadiness({ checks: [...coreReadinessChecks({ ds, keys }), ...(redis ? [{ name: 'redis', run: async () => { await redis.ping(); } }] : []), ...readinessChecks] });
+  const decodePool = createDecodePool({
+    ...decodePoolOptions,
+    observer: {
+      changed: (s) => { for (const state of ['running', 'queued', 'workers'] as const) metrics.imageDecodes.set({ state }, s[state]); },
+      refused: (reason) => metrics.imageDecodesRefused.inc({ reason }),
+    },
+  });
   const deps: HttpDeps = {
     config, ds, keys, provider, metrics,
     mailer: mailer ?? createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom }),
     rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin },
     attestationTrust,
     vendors: vendors ?? createVendors({ vendor: config.proofingVendor, outboxDir: config.outboxDir }),
+    decodePool,
     limitStore: { ...(redis ? { redis } : { ds }), keySecret: keys.secrets.pepper },
   };
 
@@ -114,5 +125,5 @@ export function createApp({ config, ds, keys, mailer, vendors, readinessChecks =
   app.use(publicClientFromCode({ provider }));
   app.use(observeProvider({ provider, metrics }));
   app.use(mount(provider));
-  return { app, deps, readiness, metrics, close: async () => { if (redis) await redis.quit(); } };
+  return { app, deps, readiness, metrics, close: async () => { await decodePool.close(); if (redis) await redis.quit(); } };
 }

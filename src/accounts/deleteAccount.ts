@@ -1,6 +1,6 @@
 import { In, Not, type EntityManager } from 'typeorm';
 import {
-  Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcPayload, Passkey, ProofingSession,
+  Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcPayload, Passkey, ProofingImage, ProofingSession,
   RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge,
 } from '../../entities/index.js';
 import { connectedClientIds, queueSecurityEvent, SECURITY_EVENT_TYPES } from '../audit/queueSecurityEvent.js';
@@ -19,7 +19,7 @@ export interface DeleteAccountResult {
  *    told of a disabling) gets an account-purged event queued, while connections still exist;
  * 2. `endAccess` ends sessions and delegations the way the person and their helpers would
  *    (back-channel logouts, mail to the other person, history on both sides);
- * 3. all rows go: passkeys, recovery codes, verified identity, proofing in progress, consents
+ * 3. all rows go: passkeys, recovery codes, verified identity, proofing in progress (and its photos), consents
  *    and protocol artifacts, delegations both ways with their history, the person's own history.
  * What stays is an anonymised record that an account with this random id was deleted and when
  * (no address, no details), and the security events still to be delivered (they carry only the
@@ -39,7 +39,7 @@ export async function deleteAccount(opts: { db: EntityManager; accountId: string
     const account = await db.getRepository(Account).findOneByOrFail({ id: accountId });
     await revokeAllGrants({ db, accountId });
     await db.getRepository(OidcPayload).delete({ accountId });
-    for (const entity of [Passkey, RecoveryCode, VerifiedProfile, ProofingSession, WebAuthnChallenge, AuditEvent] as const) {
+    for (const entity of [Passkey, RecoveryCode, VerifiedProfile, ProofingSession, ProofingImage, WebAuthnChallenge, AuditEvent] as const) {
       await db.getRepository(entity).delete({ accountId });
     }
     await db.getRepository(EmailConfirmation).delete({ email: account.email });

@@ -6,6 +6,7 @@ import { isLocale, translator } from '../shared/i18n.js';
 import type { KeyMaterial } from '../oidc/keys.js';
 import type { RelyingParty } from '../passkeys/challenges.js';
 import type { AttestationTrustStore } from '../passkeys/loadAttestationTrustStore.js';
+import type { DecodePool } from '../proofing/documents/createDecodePool.js';
 import type { ProofingVendors } from '../proofing/vendors/ports.js';
 import type { Mailer } from '../shared/mailer.js';
 import type { Metrics } from '../shared/metrics.js';
@@ -23,6 +24,8 @@ export interface HttpDeps {
   /** The operator's attestation trust store (ATTESTATION_TRUST_STORE), read when the app started. */
   attestationTrust: AttestationTrustStore;
   vendors: ProofingVendors;
+  /** Photos of IDs are decoded here, off the event loop. */
+  decodePool: DecodePool;
   /** Shared by every node: Redis when configured, else the database. */
   limitStore: RateLimitStore;
 }

@@ -22,13 +22,15 @@ export interface UploadSpec {
  * The CSRF token (`_csrf`) must come before the files, as OneDoor's forms put it: it is checked
  * as the first file part starts, so a forged upload is answered 403 before a byte of any file is
  * read, and the rest of the body is left unread.
+ *
+ * A couple of other parts (an older form's extra file) are read past and dropped, not kept.
  */
 export async function parseMultipart(ctx: Context, opts: UploadSpec): Promise<Multipart> {
   if (!ctx.is('multipart/form-data')) throw new BadInput('bad_request');
   return new Promise<Multipart>((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: ctx.req.headers, limits: { files: opts.files.length, fields: opts.fields.length + 2, fileSize: opts.maxFileBytes, fieldSize: 4096, parts: opts.files.length + opts.fields.length + 3 } });
+      bb = busboy({ headers: ctx.req.headers, limits: { files: opts.files.length + 2, fields: opts.fields.length + 2, fileSize: opts.maxFileBytes, fieldSize: 4096, parts: opts.files.length + opts.fields.length + 5 } });
     } catch {
       reject(new BadInput('bad_request'));
       return;

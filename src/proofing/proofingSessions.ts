@@ -3,7 +3,8 @@ import { ProofingSession } from '../../entities/index.js';
 import { clock } from '../shared/clock.js';
 import type { IdDocument } from './documents/parseAamva.js';
 import type { ProofingContext } from './proofingContext.js';
-import { isStepId, nextStep, type StepId } from './steps.js';
+import { discardProofingImages } from './documentFront.js';
+import { dependentsOf, isStepId, nextStep, type StepId } from './steps.js';
 import { openRecord, parseSealed, sealRecord, serializeSealed } from './vault.js';
 
 /** What the person has given so far; sealed at rest, bound to the account id. */
@@ -35,17 +36,16 @@ export async function findProofing(ctx: Pick<ProofingContext, 'db'>, accountId: 
 
 /**
  * The account's proofing in progress, or a new one. Asking for a facial match upgrades a flow
- * that did not have it (the step is added; nothing done is lost).
+ * that did not have it: the step is added and, if the document step was already done, it is
+ * done again with what builds on it, because the front of the ID is only kept for the facial
+ * match when the flow needs one (documentFront.ts) — a selfie is only ever compared with the
+ * front of the document that was checked.
  */
 export async function startProofing(ctx: Pick<ProofingContext, 'db'>, opts: { accountId: string; facialMatchRequired: boolean }): Promise<ProofingState> {
   const repo = ctx.db.getRepository(ProofingSession);
   const existing = await repo.findOneBy({ accountId: opts.accountId });
   if (existing) {
-    if (opts.facialMatchRequired && !existing.facialMatchRequired) {
-      existing.facialMatchRequired = true;
-      existing.updatedAt = clock.now();
-      await repo.update({ id: existing.id }, { facialMatchRequired: true, updatedAt: existing.updatedAt });
-    }
+    if (opts.facialMatchRequired && !existing.facialMatchRequired) return redoStep(ctx, existing, 'document', { facialMatchRequired: true });
     return stateOf(existing);
   }
   const now = clock.now();
@@ -83,6 +83,15 @@ export async function completeStep(ctx: Pick<ProofingContext, 'db' | 'kek'>, ses
   return stateOf(session);
 }
 
+/** Marks `step` and every step that builds on it as not done (what they collected stays until replaced). */
+export async function redoStep(ctx: Pick<ProofingContext, 'db'>, session: ProofingSession, step: StepId, extra: Partial<ProofingSession> = {}): Promise<ProofingState> {
+  const redo = [step, ...dependentsOf(step)];
+  const update = { stepsDone: JSON.stringify(stateOf(session).done.filter((s) => !redo.includes(s))), updatedAt: clock.now(), ...extra };
+  await ctx.db.getRepository(ProofingSession).update({ id: session.id }, update);
+  Object.assign(session, update);
+  return stateOf(session);
+}
+
 /** Replaces the draft without completing a step (e.g. the phone number a code was sent to). */
 export async function updateDraft(ctx: Pick<ProofingContext, 'db' | 'kek'>, session: ProofingSession, changes: Partial<ProofingDraft>, extra: Partial<ProofingSession> = {}): Promise<void> {
   const draft = serializeSealed(sealRecord({ kek: ctx.kek, plaintext: { ...readDraft(ctx, session), ...changes }, aad: aad(session.accountId) }));
@@ -91,7 +100,8 @@ export async function updateDraft(ctx: Pick<ProofingContext, 'db' | 'kek'>, sess
   Object.assign(session, update);
 }
 
-/** Abandons the flow: everything collected is deleted; the person can start again. */
+/** Abandons the flow: everything collected is deleted, photos included; the person can start again. */
 export async function abandonProofing(ctx: Pick<ProofingContext, 'db'>, accountId: string): Promise<void> {
   await ctx.db.getRepository(ProofingSession).delete({ accountId });
+  await discardProofingImages(ctx, accountId);
 }

@@ -43,6 +43,15 @@ export function nextStep(done: readonly StepId[], flags: FlowFlags): StepId | 'c
   return 'complete';
 }
 
+/** The steps that build on `step`, directly or through others, in table order: they are redone when it is. */
+export function dependentsOf(step: StepId): StepId[] {
+  const found = new Set<StepId>([step]);
+  // The table lists each step after those it builds on, so one pass sees every chain.
+  for (const s of PROOFING_STEPS) if (s.after.some((a) => found.has(a))) found.add(s.id);
+  found.delete(step);
+  return [...found];
+}
+
 export function isStepId(value: unknown): value is StepId {
   return typeof value === 'string' && PROOFING_STEPS.some((s) => s.id === value);
 }

@@ -136,16 +136,29 @@ function unwrapWithKek(kek: Kek, d: DecodedSealed, aad: string): Buffer {
   }
 }
 
-function openWithDataKey(dataKey: Buffer, d: DecodedSealed, aad: string): unknown {
-  let plaintext: Buffer;
+/** Decrypts with the data key, then wipes it. `dataAad` is the record's or the bytes' domain. */
+function openWithDataKey(dataKey: Buffer, d: DecodedSealed, dataAad: Buffer): Buffer {
   try {
-    plaintext = decrypt(dataKey, d, recordAad(aad));
+    return decrypt(dataKey, d, dataAad);
   } catch (err) {
-    throw new VaultError('vault: the record did not authenticate (tampered, wrong aad, or a data key from another record)', { cause: err });
+    throw new VaultError('vault: the sealed data did not authenticate (tampered, wrong aad, or a data key from another record)', { cause: err });
   } finally {
     dataKey.fill(0);
   }
-  return JSON.parse(plaintext.toString('utf8'));
+}
+
+const openJson = (dataKey: Buffer, d: DecodedSealed, aad: string): unknown => JSON.parse(openWithDataKey(dataKey, d, recordAad(aad)).toString('utf8'));
+
+/** Encrypts under a fresh data key, wrapped by the KEK's first entry and bound to `aad`. */
+function sealWithNewKey(kek: Kek, plaintext: Buffer, aad: string, dataAad: Buffer): { kid: string; wrappedKey: Buffer; iv: Buffer; ciphertext: Buffer; tag: Buffer } {
+  const entry = kek.entries[0];
+  if (!entry) throw new TypeError('vault: the KEK has no entries');
+  const dataKey = randomBytes(KEY_BYTES);
+  try {
+    return { kid: entry.kid, wrappedKey: wrapKey(entry.key, dataKey, kekWrapAad(entry.kid, aad)), ...encrypt(dataKey, plaintext, dataAad) };
+  } finally {
+    dataKey.fill(0);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,25 +252,17 @@ export async function rotateKek(opts: { keysDir: string }): Promise<string> {
  */
 export function sealRecord(opts: { kek: Kek; plaintext: unknown; aad: string }): SealedRecord {
   const aad = requireAad(opts.aad);
-  const entry = opts.kek.entries[0];
-  if (!entry) throw new TypeError('vault: the KEK has no entries');
   const json = JSON.stringify(opts.plaintext);
   if (json === undefined) throw new TypeError('vault: plaintext must be JSON-serializable');
-  const dataKey = randomBytes(KEY_BYTES);
-  try {
-    const { iv, ciphertext, tag } = encrypt(dataKey, Buffer.from(json, 'utf8'), recordAad(aad));
-    const wrappedKey = wrapKey(entry.key, dataKey, kekWrapAad(entry.kid, aad));
-    return { v: 1, kid: entry.kid, wrappedKey: wrappedKey.toString('base64url'), iv: iv.toString('base64url'), ciphertext: ciphertext.toString('base64url'), tag: tag.toString('base64url') };
-  } finally {
-    dataKey.fill(0);
-  }
+  const { kid, wrappedKey, iv, ciphertext, tag } = sealWithNewKey(opts.kek, Buffer.from(json, 'utf8'), aad, recordAad(aad));
+  return { v: 1, kid, wrappedKey: wrappedKey.toString('base64url'), iv: iv.toString('base64url'), ciphertext: ciphertext.toString('base64url'), tag: tag.toString('base64url') };
 }
 
 /** Decrypts a sealed record. Throws VaultError on tampering, a wrong aad or an unknown kid. */
 export function openRecord(opts: { kek: Kek; sealed: SealedRecord; aad: string }): unknown {
   const aad = requireAad(opts.aad);
   const d = decodeSealed(opts.sealed);
-  return openWithDataKey(unwrapWithKek(opts.kek, d, aad), d, aad);
+  return openJson(unwrapWithKek(opts.kek, d, aad), d, aad);
 }
 
 /** One text column's worth: compact JSON with a fixed key order. */
@@ -278,6 +283,30 @@ export function parseSealed(text: string): SealedRecord {
   decodeSealed(raw);
   const { v, kid, wrappedKey, iv, ciphertext, tag } = raw as SealedRecord;
   return { v, kid, wrappedKey, iv, ciphertext, tag };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bytes (photos): the same envelope, packed as binary rather than JSON text, so that a photo
+// of several megabytes is not base64-inflated twice: 1 (version) ‖ kid length (1) ‖ kid ‖
+// wrappedKey (60) ‖ iv (12) ‖ tag (16) ‖ ciphertext. Its own aad domain: never opens as a record.
+const bytesAad = (aad: string) => Buffer.from(`onedoor/proofing/bytes/v1\n${aad}`, 'utf8');
+
+export function sealBytes(opts: { kek: Kek; plaintext: Buffer; aad: string }): Buffer {
+  const aad = requireAad(opts.aad);
+  const { kid, wrappedKey, iv, ciphertext, tag } = sealWithNewKey(opts.kek, opts.plaintext, aad, bytesAad(aad));
+  return Buffer.concat([Buffer.from([1, Buffer.byteLength(kid)]), Buffer.from(kid, 'utf8'), wrappedKey, iv, tag, ciphertext]);
+}
+
+/** Opens what `sealBytes` made. Throws VaultError on tampering, a wrong aad, an unknown kid or another format. */
+export function openBytes(opts: { kek: Kek; sealed: Buffer; aad: string }): Buffer {
+  const aad = requireAad(opts.aad);
+  const s = opts.sealed;
+  const keyAt = 2 + (s[1] ?? 0);
+  const [ivAt, tagAt, dataAt] = [keyAt + WRAPPED_BYTES, keyAt + WRAPPED_BYTES + IV_BYTES, keyAt + WRAPPED_BYTES + IV_BYTES + TAG_BYTES];
+  const kid = s.toString('utf8', 2, keyAt);
+  if (s[0] !== 1 || s.length <= dataAt || !KID_PATTERN.test(kid)) throw new VaultError('sealed bytes: not in the stored format');
+  const d = { kid, wrappedKey: s.subarray(keyAt, ivAt), iv: s.subarray(ivAt, tagAt), tag: s.subarray(tagAt, dataAt), ciphertext: s.subarray(dataAt) };
+  return openWithDataKey(unwrapWithKek(opts.kek, d, aad), d, bytesAad(aad));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,5 +398,5 @@ export function openRecordWithPersonalKey(opts: { sealed: SealedRecord; personal
   } finally {
     derived.fill(0);
   }
-  return openWithDataKey(dataKey, d, aad);
+  return openJson(dataKey, d, aad);
 }

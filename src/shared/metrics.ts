@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Prometheus metrics of one OneDoor app. Each app gets its own registry (tests run several apps
@@ -16,6 +16,10 @@ export interface Metrics {
   auditEvents: Counter<'type'>;
   errors: Counter<'source' | 'code'>;
   rateLimited: Counter<'route'>;
+  /** The photo decode pool now: `running`, `queued`, `workers`. */
+  imageDecodes: Gauge<'state'>;
+  /** Decodes refused (`busy`), cut off (`time_limit`) or lost with a worker (`crash`). */
+  imageDecodesRefused: Counter<'reason'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -36,5 +40,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     auditEvents: new Counter({ name: 'onedoor_audit_events_total', help: 'Audit events committed, by type', labelNames: ['type'], registers }),
     errors: new Counter({ name: 'onedoor_errors_total', help: 'Error responses, by source (pages, oidc) and error code', labelNames: ['source', 'code'], registers }),
     rateLimited: new Counter({ name: 'onedoor_rate_limited_total', help: 'Requests refused by a rate limit, by route pattern', labelNames: ['route'], registers }),
+    imageDecodes: new Gauge({ name: 'onedoor_image_decodes', help: 'Photos of IDs being decoded (running), waiting for a worker (queued), and decode workers alive (workers)', labelNames: ['state'], registers }),
+    imageDecodesRefused: new Counter({ name: 'onedoor_image_decodes_refused_total', help: 'Photo decodes refused because the pool was full (busy), cut off at the time limit (time_limit), or lost with a crashed worker (crash)', labelNames: ['reason'], registers }),
   };
 }

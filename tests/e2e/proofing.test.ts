@@ -376,6 +376,36 @@ suite('identity verification and authenticator assurance in Chromium', () => {
     if (bugs.length) throw new Error(bugs.join('\n\n'));
   });
 
+  test('when an agency asks for a facial match, then the ID page says its front is kept until the match, and the facial-match page asks only for a photo of the face', async () => {
+    const p = await signUp();
+    const { page } = p;
+    const auth = await agency.authorize({ acr_values: 'urn:acr.login.gov:verified-facial-match-required' });
+    await go(page, auth.url);
+    await settle(page, () => page.getByRole('link', { name: 'Verify your identity' }).click());
+    await agree(page);
+
+    expect(path(page)).toBe('/verify/document');
+    expect(await text(page.locator('main'))).toContain('We keep the photo of the front of your ID, encrypted, until we compare it with the photo of your face, then we delete it.');
+    await look(page, 'document-facial');
+    await addDocument(page);
+
+    expect(path(page)).toBe('/verify/facial-match');
+    expect(await h1(page)).toBe('Take a photo of your face');
+    expect(await steps(page)).toMatchObject({ current: 'Your photo' });
+    expect(await page.locator('input[type="file"]').evaluateAll((inputs) => inputs.map((i) => i.getAttribute('name')))).toEqual(['selfie']);
+    await look(page, 'facial');
+    // A selfie that does not match (sandbox marker), then one that does.
+    const selfie = documentFrontImage();
+    await page.locator('input[type="file"][name="selfie"]').setInputFiles({ name: 'selfie.png', mimeType: 'image/png', buffer: Buffer.concat([selfie, Buffer.from('NOMATCH')]) });
+    await settle(page, () => button(page, 'Continue').click());
+    expect(path(page)).toBe('/verify/facial-match');
+    expect(await formError(page)).toBe('The photo of your face did not match the photo on your ID. Try again in good light.');
+    await look(page, 'facial-failed');
+    await page.locator('input[type="file"][name="selfie"]').setInputFiles({ name: 'selfie.png', mimeType: 'image/png', buffer: selfie });
+    await settle(page, () => button(page, 'Continue').click());
+    expect(path(page)).toBe('/verify/ssn');
+  });
+
   test('when an agency asks for AAL3 and the person has only synced passkeys, then they see that they need a security key and "Return to" takes them to the agency with unmet_authentication_requirements', async () => {
     const p = await signUp({ defaultBackupEligibility: true, defaultBackupState: true });
     const { page } = p;

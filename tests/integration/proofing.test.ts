@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { registerAgency, type TestAgency } from '../support/agency.js';
 import { Agent } from '../support/agent.js';
 import { finishAtAgency, interactionUid, signIn, signUp } from '../support/flows.js';
-import { documentImages, latestOutbox, postDocument, verifyIdentity } from '../support/proofingFlow.js';
+import { documentImages, latestOutbox, postDocument, postSelfie, verifyIdentity } from '../support/proofingFlow.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { createTestCa } from '../support/testCertificates.js';
 import { jsonTrustStore, TEST_AAGUID, trustStoreDir } from '../support/trustStores.js';
@@ -307,7 +307,7 @@ describe('personal data at rest', () => {
     const p = await ial1Person();
     await verifyIdentity({ server, agent: p.agent, authenticator: p.authenticator, person: SANDBOX_PEOPLE[1]!, ssn: '219-09-9990' });
     const needles = ['219099990', '219-09-9990', SANDBOX_PEOPLE[1]!.dateOfBirth, SANDBOX_PEOPLE[1]!.address.street1, SANDBOX_PEOPLE[1]!.documentNumber, SANDBOX_PEOPLE[1]!.dateOfBirth.replace(/-/g, '')];
-    const tables = ['accounts', 'passkeys', 'recovery_codes', 'email_confirmations', 'webauthn_challenges', 'audit_events', 'oidc_payloads', 'oidc_clients', 'proofing_sessions', 'verified_profiles'];
+    const tables = ['accounts', 'passkeys', 'recovery_codes', 'email_confirmations', 'webauthn_challenges', 'audit_events', 'oidc_payloads', 'oidc_clients', 'proofing_sessions', 'proofing_images', 'verified_profiles'];
     for (const table of tables) {
       const rows: Array<Record<string, unknown>> = await server.ds.query(`SELECT * FROM ${table}`);
       const dump = JSON.stringify(rows);
@@ -345,14 +345,7 @@ describe('facial match and the personal key', () => {
     await postDocument(p.agent, server, await documentImages());
     expect((await p.agent.request(`${server.url}/verify`)).headers.get('location')).toBe('/verify/facial-match');
     const { documentFrontImage } = await import('../support/aamva.js');
-    const send = async (selfie: Buffer) => {
-      await p.agent.page(`${server.url}/verify/facial-match`);
-      const form = new FormData();
-      form.set('_csrf', p.agent.csrf);
-      form.set('front', new Blob([new Uint8Array(documentFrontImage())], { type: 'image/png' }), 'front.png');
-      form.set('selfie', new Blob([new Uint8Array(selfie)], { type: 'image/png' }), 'selfie.png');
-      return p.agent.request(`${server.url}/verify/facial-match`, { method: 'POST', body: form });
-    };
+    const send = (selfie: Buffer) => postSelfie(p.agent, server, selfie);
     const refused = await send(Buffer.concat([documentFrontImage(), Buffer.from('NOMATCH')]));
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain('did not match the photo on your ID');

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from '@jest/globals';
 import type { Agent } from './agent.js';
+import type { TestAgency } from './agency.js';
 import { aamvaPayload, barcodeImage, documentFrontImage, SANDBOX_PEOPLE } from './aamva.js';
-import type { SoftAuthenticator } from './softAuthenticator.js';
+import { signUp } from './flows.js';
+import { SoftAuthenticator } from './softAuthenticator.js';
 import type { TestServer } from './testServer.js';
 import type { IdDocument } from '../../src/proofing/documents/parseAamva.js';
 
@@ -14,8 +17,37 @@ export function latestOutbox(outboxDir: string, suffix: string): string {
   return fs.readFileSync(path.join(outboxDir, files[files.length - 1]!), 'utf8');
 }
 
-export async function documentImages(person: Partial<IdDocument> = SANDBOX_PEOPLE[0]!) {
-  return { front: documentFrontImage(), back: await barcodeImage({ text: aamvaPayload({ ...SANDBOX_PEOPLE[0]!, ...person }) }) };
+/** A new person with an account (IAL1), signed up at `agency`, signed in on their agent. */
+export async function newPerson(server: TestServer, agency: TestAgency): Promise<{ agent: Agent; authenticator: SoftAuthenticator; accountId: string }> {
+  const authenticator = new SoftAuthenticator({ origin: server.url, rpId: 'localhost' });
+  const a = await agency.authorize();
+  const { agent, landing } = await signUp({ server, authenticator, authUrl: a.url, email: `p-${randomUUID().slice(0, 8)}@example.com` });
+  await agency.redeem(landing, a);
+  // The WebAuthn user handle is the account id. (A page first: the CSRF token is bound to the session the sign-up started.)
+  await agent.page(`${server.url}/account`);
+  const options = await (await agent.request(`${server.url}/account/passkeys/options`, { method: 'POST', json: {} })).json();
+  return { agent, authenticator, accountId: Buffer.from(options.user.id, 'base64url').toString('utf8') };
+}
+
+/** Starts (or resumes) verification, agrees to the checks and opens the document page. `returnUid`: an agency's authorization waiting. */
+export async function startVerification(agent: Agent, server: TestServer, returnUid?: string): Promise<void> {
+  await agent.request(`${server.url}/verify${returnUid ? `?return=${returnUid}` : ''}`);
+  await agent.page(`${server.url}/verify/consent`);
+  expect((await agent.request(`${server.url}/verify/consent`, { method: 'POST', form: { agree: 'yes' } })).status).toBe(303);
+  await agent.page(`${server.url}/verify/document`);
+}
+
+export async function documentImages(person: Partial<IdDocument> = SANDBOX_PEOPLE[0]!, front = documentFrontImage()) {
+  return { front, back: await barcodeImage({ text: aamvaPayload({ ...SANDBOX_PEOPLE[0]!, ...person }) }) };
+}
+
+/** The facial-match form: only the selfie (it is compared with the front kept from the document step). */
+export async function postSelfie(agent: Agent, server: TestServer, selfie: Buffer, extra: Record<string, Buffer> = {}) {
+  await agent.page(`${server.url}/verify/facial-match`);
+  const form = new FormData();
+  form.set('_csrf', agent.csrf);
+  for (const [name, image] of Object.entries({ ...extra, selfie })) form.set(name, new Blob([new Uint8Array(image)], { type: 'image/png' }), `${name}.png`);
+  return agent.request(`${server.url}/verify/facial-match`, { method: 'POST', body: form });
 }
 
 export async function postDocument(agent: Agent, server: TestServer, images: { front: Buffer; back: Buffer }, pathName = '/verify/document') {
@@ -39,7 +71,7 @@ const fictionalPhone = () => `(202) 555-01${String(nextPhone++ % 100).padStart(2
  */
 export async function verifyIdentity(opts: {
   server: TestServer; agent: Agent; authenticator: SoftAuthenticator; returnUid?: string;
-  person?: Partial<IdDocument>; ssn?: string; phone?: string; selfie?: Buffer;
+  person?: Partial<IdDocument>; ssn?: string; phone?: string; selfie?: Buffer; front?: Buffer;
 }): Promise<{ personalKey: string; continueUrl: string }> {
   const { server, agent } = opts;
   const person = { ...SANDBOX_PEOPLE[0]!, ...opts.person };
@@ -48,16 +80,9 @@ export async function verifyIdentity(opts: {
   await agent.page(`${server.url}/verify/consent`);
   expect((await agent.request(`${server.url}/verify/consent`, { method: 'POST', form: { agree: 'yes' } })).status).toBe(303);
   await agent.page(`${server.url}/verify/document`);
-  const doc = await postDocument(agent, server, await documentImages(person));
+  const doc = await postDocument(agent, server, await documentImages(person, opts.front));
   expect(doc.status).toBe(303);
-  if (opts.selfie) {
-    await agent.page(`${server.url}/verify/facial-match`);
-    const form = new FormData();
-    form.set('_csrf', agent.csrf);
-    form.set('front', new Blob([new Uint8Array(documentFrontImage())], { type: 'image/png' }), 'front.png');
-    form.set('selfie', new Blob([new Uint8Array(opts.selfie)], { type: 'image/png' }), 'selfie.png');
-    expect((await agent.request(`${server.url}/verify/facial-match`, { method: 'POST', body: form })).status).toBe(303);
-  }
+  if (opts.selfie) expect((await postSelfie(agent, server, opts.selfie)).status).toBe(303);
   await agent.page(`${server.url}/verify/ssn`);
   expect((await agent.request(`${server.url}/verify/ssn`, { method: 'POST', form: { ssn: opts.ssn ?? '123-45-6789', ...dobParts(person.dateOfBirth!) } })).status).toBe(303);
   await agent.page(`${server.url}/verify/records`);

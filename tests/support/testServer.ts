@@ -4,10 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { createApp, type OneDoorApp } from '../../src/app.js';
+import { type AppDeps, createApp, type OneDoorApp } from '../../src/app.js';
 import { type Config, loadConfig, parseDatabaseUrl } from '../../src/config/loadConfig.js';
 import { loadOrCreateKeys, type KeyMaterial } from '../../src/oidc/keys.js';
 import { OidcClient } from '../../entities/index.js';
+import { createVendors } from '../../src/proofing/vendors/createVendors.js';
+import type { ProofingVendors } from '../../src/proofing/vendors/ports.js';
 import { createDataSource } from '../../ormconfig.js';
 import type { DataSource } from 'typeorm';
 import type Provider from 'oidc-provider';
@@ -47,7 +49,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { env?: Record<string, string>; databaseUrl?: (url: string) => string } = {}): Promise<TestServer> {
+/**
+ * `decodePool`: the photo decode pool's size, queue and time limit. `vendors`: the proofing
+ * vendors, given the sandbox ones (e.g. to wrap one). Both apply to every app of this server
+ * (restarts, other nodes).
+ */
+export async function startTestServer(opts: {
+  env?: Record<string, string>; databaseUrl?: (url: string) => string;
+  decodePool?: AppDeps['decodePool']; vendors?: (sandbox: ProofingVendors) => ProofingVendors;
+} = {}): Promise<TestServer> {
   const db = await createTestDb();
   // The app may reach the database another way (through a proxy the test can cut); `db.ds`
   // stays a direct connection for the test's own checks.
@@ -70,7 +80,10 @@ export async function startTestServer(opts: { env?: Record<string, string>; data
     OUTBOX_DIR: outboxDir, LOG_LEVEL: 'silent', RATE_LIMIT_MULTIPLIER: '100', ...opts.env,
   });
   config.database = appDb;
-  let current = createApp({ config, ds, keys });
+  const appDeps: Pick<AppDeps, 'decodePool' | 'vendors'> = {
+    decodePool: opts.decodePool, vendors: opts.vendors?.(createVendors({ vendor: config.proofingVendor, outboxDir })),
+  };
+  let current = createApp({ config, ds, keys, ...appDeps });
   let handler = current.app.callback();
   server.on('request', (req, res) => handler(req, res));
   const nodes = new Set<TestNode>();
@@ -90,14 +103,14 @@ export async function startTestServer(opts: { env?: Record<string, string>; data
       await current.close();
       ds = createDataSource(appDb);
       await ds.initialize();
-      current = createApp({ config, ds, keys });
+      current = createApp({ config, ds, keys, ...appDeps });
       handler = current.app.callback();
     },
     async startNode() {
       const nodeDs = createDataSource(appDb);
       await nodeDs.initialize();
       // Its own key material read from the shared KEYS_DIR, as another machine would.
-      const app = createApp({ config, ds: nodeDs, keys: await loadOrCreateKeys(keysDir) });
+      const app = createApp({ config, ds: nodeDs, keys: await loadOrCreateKeys(keysDir), ...appDeps });
       const nodeServer = http.createServer(app.app.callback());
       await new Promise<void>((resolve) => nodeServer.listen(0, '127.0.0.1', resolve));
       const node: TestNode = {

@@ -6,6 +6,7 @@ import type { SignedInSession } from '../../oidc/accountSessions.js';
 import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
 import { startAuthentication } from '../../passkeys/startAuthentication.js';
 import { checkRecords } from '../../proofing/checkRecords.js';
+import { MAX_IMAGE_BYTES } from '../../proofing/documents/measureImage.js';
 import { confirmPossessionCode, isPossessionCodeShape, letterDestination, normalizeUsPhone, sendLetterCode, sendPhoneCode } from '../../proofing/possession.js';
 import type { ProofingContext } from '../../proofing/proofingContext.js';
 import { abandonProofing, findProofing, readDraft, startProofing, completeStep, type ProofingState } from '../../proofing/proofingSessions.js';
@@ -25,7 +26,6 @@ import { RedirectDone } from '../RedirectDone.js';
 import { render, WEBAUTHN_SCRIPTS } from '../render.js';
 
 const RETURN_COOKIE = 'od_verify_return';
-const MAX_IMAGE_BYTES = 15 * 1024 * 1024;
 /**
  * The steps that take images, and what each may carry. Their multipart bodies are parsed here,
  * after the person and step are checked; the CSRF middleware leaves their token (the first
@@ -33,9 +33,15 @@ const MAX_IMAGE_BYTES = 15 * 1024 * 1024;
  */
 export const UPLOADS = {
   '/verify/document': { files: ['front', 'back'], fields: [], maxFileBytes: MAX_IMAGE_BYTES },
-  '/verify/facial-match': { files: ['front', 'selfie'], fields: [], maxFileBytes: MAX_IMAGE_BYTES },
+  // Only the selfie: it is compared with the front of the ID kept from the document step;
+  // a front sent with it (an older form) is read past and dropped.
+  '/verify/facial-match': { files: ['selfie'], fields: [], maxFileBytes: MAX_IMAGE_BYTES },
 } as const satisfies Record<string, UploadSpec>;
 
+/** Answers that mean "not you, us: try again later" (503; `busy` also says when). */
+const TRY_LATER = new Set(['document_unavailable', 'document_busy', 'facial_unavailable']);
+/** A full decode pool empties within seconds: a decode takes at most its time limit. */
+const BUSY_RETRY_SECONDS = 30;
 const STEP_PATH: Record<StepId, string> = {
   consent: '/verify/consent', document: '/verify/document', facial_match: '/verify/facial-match', ssn: '/verify/ssn',
   records: '/verify/records', possession: '/verify/possession', reauth: '/verify/reauth',
@@ -47,9 +53,9 @@ const STEP_PATH: Record<StepId, string> = {
  * another device. Started from an agency's request, it returns there when done.
  */
 export function proofingRouter(deps: HttpDeps): Router {
-  const { provider, ds, config, keys, rp, vendors } = deps;
+  const { provider, ds, config, keys, rp, vendors, decodePool } = deps;
   const router = new Router({ prefix: '/verify' });
-  const pctx: ProofingContext = { db: ds.manager, kek: keys.kek, vendors, pepper: keys.secrets.pepper };
+  const pctx: ProofingContext = { db: ds.manager, kek: keys.kek, vendors, pepper: keys.secrets.pepper, decoder: decodePool };
   // Sending costs money and reaches a phone or a letterbox; entering a code is a guess: each is
   // limited on its own (src/http/limits.ts), so sending never uses up tries and the reverse.
   const limits = createLimits(deps);
@@ -137,13 +143,16 @@ export function proofingRouter(deps: HttpDeps): Router {
   // ---- 2. identity document (and 6. facial match) -----------------------------------------
   router.get('/document', async (ctx) => {
     const { state } = await at(ctx, 'document');
-    page(ctx, 'verify-document', state, { step: 'document',  title: ctx.state.t('verify.document_title') });
+    page(ctx, 'verify-document', state, { step: 'document', title: ctx.state.t('verify.document_title'), facialMatch: state.session.facialMatchRequired });
   });
 
   router.post('/document', async (ctx) => {
     const { state } = await at(ctx, 'document');
     const form = await parseMultipart(ctx, UPLOADS['/verify/document']);
-    const again = (reason: string) => page(ctx, 'verify-document', state, { step: 'document',  title: ctx.state.t('verify.document_title'), error: errorText(ctx, reason) }, reason.endsWith('unavailable') ? 503 : 400);
+    const again = (reason: string) => {
+      if (reason === 'document_busy') ctx.set('Retry-After', String(BUSY_RETRY_SECONDS));
+      page(ctx, 'verify-document', state, { step: 'document', title: ctx.state.t('verify.document_title'), facialMatch: state.session.facialMatchRequired, error: errorText(ctx, reason) }, TRY_LATER.has(reason) ? 503 : 400);
+    };
     if (!form.files['front']?.length || !form.files['back']?.length) return again('document_missing');
     const result = await submitDocument(pctx, { state, front: form.files['front'], back: form.files['back'] });
     if (!result.ok) return again(`document_${result.reason}`);
@@ -158,9 +167,10 @@ export function proofingRouter(deps: HttpDeps): Router {
   router.post('/facial-match', async (ctx) => {
     const { state } = await at(ctx, 'facial_match');
     const form = await parseMultipart(ctx, UPLOADS['/verify/facial-match']);
-    const again = (reason: string) => page(ctx, 'verify-facial', state, { step: 'facial_match',  title: ctx.state.t('verify.facial_title'), error: errorText(ctx, reason) }, reason.endsWith('unavailable') ? 503 : 400);
-    if (!form.files['front']?.length || !form.files['selfie']?.length) return again('facial_missing');
-    const result = await submitFacialMatch(pctx, { state, selfie: form.files['selfie'], documentFront: form.files['front'] });
+    const again = (reason: string) => page(ctx, 'verify-facial', state, { step: 'facial_match', title: ctx.state.t('verify.facial_title'), error: errorText(ctx, reason) }, TRY_LATER.has(reason) ? 503 : 400);
+    if (!form.files['selfie']?.length) return again('facial_missing');
+    const result = await submitFacialMatch(pctx, { state, selfie: form.files['selfie'] });
+    if (!result.ok && result.reason === 'document_needed') go(ctx, '/verify');
     if (!result.ok) return again(`facial_${result.reason}`);
     go(ctx, '/verify');
   });

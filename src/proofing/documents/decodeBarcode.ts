@@ -8,17 +8,18 @@ import {
 } from '@zxing/library';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
+import { MAX_IMAGE_PIXELS, measureImage } from './measureImage.js';
 
-export type DecodeBarcodeResult = { ok: true; text: string } | { ok: false; reason: 'unsupported_image' | 'no_barcode' };
+/**
+ * What reading a barcode from a photo can give. `decode_timeout` and `busy` come from the
+ * worker pool (createDecodePool.ts): a decode cut off at its time limit, or no room to queue it.
+ */
+export type DecodeBarcodeResult =
+  | { ok: true; text: string }
+  | { ok: false; reason: 'unsupported_image' | 'image_too_large' | 'no_barcode' | 'decode_timeout' | 'busy' };
 
-/** A 12 MP phone photo is about 4 MB as JPEG; anything far beyond is not a photo of a card. */
-export const MAX_IMAGE_BYTES = 15 * 1024 * 1024;
-export const MAX_IMAGE_PIXELS = 25_000_000;
-/** jpeg-js counts its own buffers against this; 25 MP with 4:4:4 sampling fits. */
+/** jpeg-js counts its own buffers against this; 16 MP with 4:4:4 sampling fits. */
 const MAX_JPEG_MEMORY_MB = 512;
-
-const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff]);
 
 const HINTS = new Map<DecodeHintType, unknown>([
   [DecodeHintType.TRY_HARDER, true],
@@ -28,32 +29,21 @@ const HINTS = new Map<DecodeHintType, unknown>([
 interface Luminance { data: Uint8ClampedArray; width: number; height: number }
 
 /**
- * Finds and decodes the PDF417 barcode in a PNG or JPEG image. The format is told by its
- * magic bytes, never by a file name or content type the client sent; sizes are checked
- * before any pixels are allocated. Decoding is synchronous CPU work: about 0.1 s for a
- * cropped barcode, seconds for a 12-megapixel photo (mostly the pure-JS JPEG decoder).
+ * Finds and decodes the PDF417 barcode in a PNG or JPEG image. The header is measured
+ * (measureImage.ts) before any pixels are allocated. Decoding is synchronous CPU work: about
+ * 0.1 s for a cropped barcode, about 2 s for a 12-megapixel photo (mostly the pure-JS JPEG
+ * decoder). So it runs in a worker thread (decodeWorker.ts), never on the event loop.
  */
-export async function decodeBarcode(opts: { image: Buffer }): Promise<DecodeBarcodeResult> {
-  const { image } = opts;
-  if (image.length > MAX_IMAGE_BYTES) return { ok: false, reason: 'unsupported_image' };
-  const pixels = readPixels(image);
+export function decodeBarcode(opts: { image: Buffer }): DecodeBarcodeResult {
+  const measured = measureImage(opts.image);
+  if (!measured.ok) return measured;
+  const pixels = measured.format === 'png' ? readPng(opts.image) : readJpeg(opts.image);
   if (!pixels) return { ok: false, reason: 'unsupported_image' };
   const text = findPdf417(pixels);
   return text ? { ok: true, text } : { ok: false, reason: 'no_barcode' };
 }
 
-function readPixels(image: Buffer): Luminance | undefined {
-  if (startsWith(image, PNG_MAGIC)) return readPng(image);
-  if (startsWith(image, JPEG_MAGIC)) return readJpeg(image);
-  return undefined;
-}
-
 function readPng(image: Buffer): Luminance | undefined {
-  // IHDR is always the first chunk: width and height at bytes 16–23 (PNG spec §11.2.2).
-  if (image.length < 33 || image.toString('latin1', 12, 16) !== 'IHDR') return undefined;
-  const width = image.readUInt32BE(16);
-  const height = image.readUInt32BE(20);
-  if (!withinLimits(width, height)) return undefined;
   try {
     const png = pngjs.PNG.sync.read(image);
     return toLuminance(png.data, png.width, png.height);
@@ -64,21 +54,17 @@ function readPng(image: Buffer): Luminance | undefined {
 
 function readJpeg(image: Buffer): Luminance | undefined {
   try {
+    // jpeg-js checks every frame it meets against the same limit, including any after the first scan.
     const decoded = jpeg.decode(image, {
       useTArray: true,
       formatAsRGBA: true,
       maxResolutionInMP: MAX_IMAGE_PIXELS / 1_000_000,
       maxMemoryUsageInMB: MAX_JPEG_MEMORY_MB,
     });
-    if (!withinLimits(decoded.width, decoded.height)) return undefined;
     return toLuminance(decoded.data, decoded.width, decoded.height);
   } catch {
     return undefined;
   }
-}
-
-function withinLimits(width: number, height: number): boolean {
-  return width > 0 && height > 0 && width * height <= MAX_IMAGE_PIXELS;
 }
 
 /**
@@ -126,8 +112,4 @@ function rotateClockwise(image: Luminance): Luminance {
     for (let x = 0; x < width; x++) out[x * height + column] = data[row + x]!;
   }
   return { data: out, width: height, height: width };
-}
-
-function startsWith(buf: Buffer, magic: Buffer): boolean {
-  return buf.length >= magic.length && buf.subarray(0, magic.length).equals(magic);
 }

@@ -1,17 +1,19 @@
-import { decodeBarcode } from './decodeBarcode.js';
+import type { BarcodeDecoder } from './createDecodePool.js';
+import type { DecodeBarcodeResult } from './decodeBarcode.js';
 import { type IdDocument, parseAamva } from './parseAamva.js';
 
 export type ReadIdDocumentResult =
   | { ok: true; document: IdDocument }
-  | { ok: false; reason: 'unsupported_image' | 'no_barcode' | 'malformed' | 'expired' };
+  | { ok: false; reason: Extract<DecodeBarcodeResult, { ok: false }>['reason'] | 'malformed' | 'expired' };
 
 /**
- * Reads the identity document from a picture of its back: the PDF417 barcode is decoded,
- * parsed as AAMVA, and the document must still be valid on `today`. A document is valid
- * through its expiration date; days are compared as calendar dates in UTC.
+ * Reads the identity document from a picture of its back: the PDF417 barcode is decoded (off
+ * the event loop, by `decoder`), parsed as AAMVA, and the document must still be valid on
+ * `today`. A document is valid through its expiration date; days are compared as calendar
+ * dates in UTC.
  */
-export async function readIdDocument(opts: { back: Buffer; today: Date }): Promise<ReadIdDocumentResult> {
-  const decoded = await decodeBarcode({ image: opts.back });
+export async function readIdDocument(opts: { back: Buffer; today: Date; decoder: BarcodeDecoder }): Promise<ReadIdDocumentResult> {
+  const decoded = await opts.decoder.decode({ image: opts.back });
   if (!decoded.ok) return decoded;
   const parsed = parseAamva({ text: decoded.text });
   if (!parsed.ok) return parsed;

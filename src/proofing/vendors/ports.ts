@@ -40,7 +40,7 @@ export interface LetterSender {
   send(input: { name: string; address: PersonRecord['address']; text: string }): Promise<void>;
 }
 
-/** Compares a live selfie with the portrait on the document (IAL2 biometric comparison). */
+/** Compares a live selfie with the portrait on the document (IAL2 biometric comparison): `documentFront` is always the front that passed the document check. */
 export interface FacialMatcher {
   match(input: { selfie: Buffer; documentFront: Buffer }): Promise<{ ok: true } | { ok: false; reason: 'no_match' }>;
 }

@@ -1,5 +1,5 @@
 import { aalFromAmr, ialFromProfile, LEVELS, parseVerifiedWithin } from '../../../src/proofing/levels.js';
-import { canDo, nextStep, PROOFING_STEPS } from '../../../src/proofing/steps.js';
+import { canDo, dependentsOf, nextStep, PROOFING_STEPS } from '../../../src/proofing/steps.js';
 
 describe('levels', () => {
   test('when the level table is read, then it has IAL1, IAL2, AAL1, AAL2 and AAL3 with what each requires', () => {
@@ -58,5 +58,14 @@ describe('proofing steps', () => {
     expect(canDo('reauth', ['consent', 'document', 'ssn', 'records', 'possession'], plain)).toBe(true);
     expect(canDo('facial_match', ['consent', 'document'], plain)).toBe(false);
     expect(PROOFING_STEPS.find((s) => s.id === 'facial_match')!.appliesWhen).toBe('facialMatchRequired');
+  });
+
+  test('when a step is redone, then every step built on it, directly or through others, is redone too', () => {
+    expect(dependentsOf('document')).toEqual(['facial_match', 'ssn', 'records', 'possession', 'reauth']);
+    expect(dependentsOf('records')).toEqual(['possession', 'reauth']);
+    expect(dependentsOf('facial_match')).toEqual(['reauth']);
+    expect(dependentsOf('reauth')).toEqual([]);
+    // The table lists each step after the ones it builds on (dependentsOf reads it in one pass).
+    PROOFING_STEPS.forEach((step, i) => { for (const a of step.after) expect(PROOFING_STEPS.findIndex((s) => s.id === a)).toBeLessThan(i); });
   });
 });

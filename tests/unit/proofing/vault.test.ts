@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  createPersonalKey, KEK_FILE, type Kek, loadOrCreateKek, openRecord, openRecordWithPersonalKey, parseSealed, rotateKek,
-  type SealedRecord, sealRecord, serializeSealed, VaultError, wrapDataKeyWithPersonalKey,
+  createPersonalKey, KEK_FILE, type Kek, loadOrCreateKek, openBytes, openRecord, openRecordWithPersonalKey, parseSealed, rotateKek,
+  sealBytes, type SealedRecord, sealRecord, serializeSealed, VaultError, wrapDataKeyWithPersonalKey,
 } from '../../../src/proofing/vault.js';
 
 let dir: string;
@@ -187,6 +187,45 @@ describe('sealRecord and openRecord', () => {
     expect(rotated.entries.map((e) => e.kid)).toEqual([kid, old.kid]);
     expect(fs.statSync(path.join(keysDir, KEK_FILE)).mode & 0o777).toBe(0o600);
     expect(openRecord({ kek: rotated, sealed: old, aad: ACCOUNT })).toEqual(pii);
+  });
+});
+
+describe('sealBytes and openBytes (photos)', () => {
+  const photo = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.from('PORTRAIT-OF-ADA'), Buffer.alloc(4096, 0x5a)]);
+
+  it('when bytes are sealed and opened with the same aad, then the same bytes come back, and they are not in the sealed form', () => {
+    const sealed = sealBytes({ kek, plaintext: photo, aad: ACCOUNT });
+    expect(sealed.includes(Buffer.from('PORTRAIT-OF-ADA'))).toBe(false);
+    expect(sealed.length).toBe(photo.length + 2 + kek.entries[0]!.kid.length + 60 + 12 + 16);
+    expect(openBytes({ kek, sealed, aad: ACCOUNT }).equals(photo)).toBe(true);
+  });
+
+  it('when the aad differs (another account), then opening throws', () => {
+    const sealed = sealBytes({ kek, plaintext: photo, aad: ACCOUNT });
+    expect(() => openBytes({ kek, sealed, aad: 'acct-other' })).toThrow(VaultError);
+  });
+
+  it('when any byte is changed, or the bytes are cut short, then opening throws', () => {
+    const sealed = sealBytes({ kek, plaintext: photo, aad: ACCOUNT });
+    for (const at of [0, 1, 3, 20, 70, 90, sealed.length - 1]) {
+      const edited = Buffer.from(sealed);
+      edited[at] = edited[at]! ^ 0x01;
+      expect(() => openBytes({ kek, sealed: edited, aad: ACCOUNT })).toThrow(VaultError);
+    }
+    expect(() => openBytes({ kek, sealed: sealed.subarray(0, sealed.length - 1), aad: ACCOUNT })).toThrow(VaultError);
+    expect(() => openBytes({ kek, sealed: Buffer.alloc(0), aad: ACCOUNT })).toThrow(VaultError);
+  });
+
+  it('when a sealed record is given as bytes, or bytes as a record, then neither opens (separate domains)', () => {
+    const record = sealRecord({ kek, plaintext: photo.toString('base64'), aad: ACCOUNT });
+    const asBytes = Buffer.concat([Buffer.from([1, record.kid.length]), Buffer.from(record.kid), ...(['wrappedKey', 'iv', 'tag', 'ciphertext'] as const).map((f) => Buffer.from(record[f], 'base64url'))]);
+    expect(() => openBytes({ kek, sealed: asBytes, aad: ACCOUNT })).toThrow(VaultError);
+  });
+
+  it('when the KEK is rotated, then bytes sealed before still open', async () => {
+    const sealed = sealBytes({ kek, plaintext: photo, aad: ACCOUNT });
+    await rotateKek({ keysDir });
+    expect(openBytes({ kek: await loadOrCreateKek({ keysDir }), sealed, aad: ACCOUNT }).equals(photo)).toBe(true);
   });
 });
 
