@@ -22,10 +22,8 @@ async function main(): Promise<void> {
   const keys = await loadOrCreateKeys(config.keysDir, { onCreate: (m) => logger.warn(m) });
   const { app, deps, readiness, close } = createApp({ config, ds, keys });
   // Every node follows KEYS_DIR, so `onedoor keys rotate` on the shared volume reaches all of them.
-  const keyWatcher = watchSigningKeys({
-    provider: deps.provider, keys, keysDir: config.keysDir, intervalSeconds: config.keysCheckSeconds,
-    onChange: (r) => (r.changed ? logger.info({ kids: r.kids }, 'signing keys reloaded') : logger.error({ reason: 'error' in r ? r.error : undefined }, 'signing keys in KEYS_DIR are not usable; still signing with the previous keys')),
-  });
+  // A file that is not usable is logged (one line, no key material), counted and shown in /readyz.
+  const keyWatcher = watchSigningKeys({ provider: deps.provider, keys, keysDir: config.keysDir, intervalSeconds: config.keysCheckSeconds, metrics: deps.metrics });
 
   const server = app.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port, database: config.database.type }, 'OneDoor is listening');

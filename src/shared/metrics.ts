@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Prometheus metrics of one OneDoor app. Each app gets its own registry (tests run several apps
@@ -16,6 +16,8 @@ export interface Metrics {
   auditEvents: Counter<'type'>;
   errors: Counter<'source' | 'code'>;
   rateLimited: Counter<'route'>;
+  signingKeysReloadFailures: Counter<'reason'>;
+  signingKeysReloadFailing: Gauge;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -36,5 +38,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     auditEvents: new Counter({ name: 'onedoor_audit_events_total', help: 'Audit events committed, by type', labelNames: ['type'], registers }),
     errors: new Counter({ name: 'onedoor_errors_total', help: 'Error responses, by source (pages, oidc) and error code', labelNames: ['source', 'code'], registers }),
     rateLimited: new Counter({ name: 'onedoor_rate_limited_total', help: 'Requests refused by a rate limit, by route pattern', labelNames: ['route'], registers }),
+    signingKeysReloadFailures: new Counter({ name: 'onedoor_signing_keys_reload_failures_total', help: 'Changes of KEYS_DIR/jwks.json this node refused (it kept signing with the previous keys), by reason', labelNames: ['reason'], registers }),
+    signingKeysReloadFailing: new Gauge({ name: 'onedoor_signing_keys_reload_failing', help: '1 while KEYS_DIR/jwks.json holds keys this node refused, 0 otherwise', registers }),
   };
 }
