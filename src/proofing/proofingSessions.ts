@@ -21,7 +21,9 @@ export interface ProofingState {
   next: StepId | 'complete';
 }
 
-const aad = (accountId: string) => `proofing-draft:${accountId}`;
+/** Additional authenticated data binding a sealed draft to its account. */
+export const draftAad = (accountId: string) => `proofing-draft:${accountId}`;
+const aad = draftAad;
 
 export function stateOf(session: ProofingSession): ProofingState {
   const done = (JSON.parse(session.stepsDone) as unknown[]).filter(isStepId);
