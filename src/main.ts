@@ -9,6 +9,7 @@ import { deliverSecurityEvents } from './oidc/deliverSecurityEvents.js';
 import { delegationDeps } from './http/deps.js';
 import { loadOrCreateKeys } from './oidc/keys.js';
 import { logger } from './shared/logger.js';
+import { purgeOutbox } from './shared/outbox.js';
 import { createDataSource } from '../ormconfig.js';
 
 /** Process entry: configuration, database (migrated), keys, listen, graceful shutdown. */
@@ -37,9 +38,14 @@ async function main(): Promise<void> {
   });
   server.keepAliveTimeout = 65_000;
 
+  // The outbox holds personal data in clear: kept OUTBOX_RETENTION_HOURS, purged now and with the rest.
+  const purgeMessages = () => purgeOutbox({ outboxDir: config.outboxDir, retentionHours: config.outboxRetentionHours })
+    .catch((err: Error) => logger.warn({ error: err.name }, 'purge of old outbox messages failed'));
+  void purgeMessages();
   const purge = setInterval(() => {
     purgeExpiredPayloads(ds).catch((err: Error) => logger.warn({ error: err.name }, 'purge of expired protocol artifacts failed'));
     purgeExpiredRateLimits(ds).catch((err: Error) => logger.warn({ error: err.name }, 'purge of expired rate-limit counters failed'));
+    void purgeMessages();
   }, 5 * 60 * 1000);
   purge.unref();
   // Delegations: reminders a week before they end, and expiry (with back-channel logouts).

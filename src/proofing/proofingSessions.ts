@@ -11,6 +11,8 @@ export interface ProofingDraft {
   document?: IdDocument;
   ssn?: string;
   phone?: string;
+  /** Every number a code was sent to in this flow (the last ones), so their SMS go with the account. */
+  phonesTried?: string[];
   possession?: 'phone' | 'letter';
   facialMatch?: boolean;
 }
