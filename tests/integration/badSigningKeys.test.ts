@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { rotateKeys } from '../../src/oidc/keys.js';
+import { rotateKek } from '../../src/proofing/vault.js';
 import { registerAgency, type TestAgency } from '../support/agency.js';
 import { badJwksFiles, type BadJwksFile, keyMaterialIn } from '../support/badJwks.js';
 import { createTestDb } from '../support/db.js';
@@ -102,6 +103,10 @@ test('when each kind of bad jwks.json lands in KEYS_DIR, then the node stays up,
   expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready', checks: { database: 'ok', keys: 'ok' } });
   expect(await metric('onedoor_signing_keys_reload_failing')).toMatch(/ 0$/m);
   expect(keyMaterialIn(output(), secrets)).toEqual([]);
+
+  // The proofing KEK file is followed the same way: a rotation there is picked up too.
+  const kekKid = await rotateKek({ keysDir: server.keysDir });
+  await until(() => server.lines.some((l) => l.includes('proofing key-encryption keys reloaded') && l.includes(kekKid)));
   expect(exitCode).toBeUndefined();
 });
 
