@@ -108,7 +108,12 @@ export function watchSigningKeys(opts: WatchSigningKeysOptions): SigningKeysWatc
     }
   };
 
-  const timer = setInterval(() => { safeCheck(); checkKek(); }, opts.intervalSeconds * 1000);
+  const timer = setInterval(() => {
+    try {
+      safeCheck();
+    } catch { /* reporting itself failed (a logger or metric broke): still nothing may escape */ }
+    checkKek();
+  }, opts.intervalSeconds * 1000);
   timer.unref();
   return { check: safeCheck, stop: () => clearInterval(timer) };
 }
