@@ -9,6 +9,7 @@ import { deliverSecurityEvents } from './oidc/deliverSecurityEvents.js';
 import { delegationDeps } from './http/deps.js';
 import { loadOrCreateKeys } from './oidc/keys.js';
 import { logger } from './shared/logger.js';
+import { purgeOutbox } from './shared/outbox.js';
 import { createDataSource } from '../ormconfig.js';
 
 /** Process entry: configuration, database (migrated), keys, listen, graceful shutdown. */
@@ -22,10 +23,8 @@ async function main(): Promise<void> {
   const keys = await loadOrCreateKeys(config.keysDir, { onCreate: (m) => logger.warn(m) });
   const { app, deps, readiness, close } = createApp({ config, ds, keys });
   // Every node follows KEYS_DIR, so `onedoor keys rotate` on the shared volume reaches all of them.
-  const keyWatcher = watchSigningKeys({
-    provider: deps.provider, keys, keysDir: config.keysDir, intervalSeconds: config.keysCheckSeconds,
-    onChange: (r) => (r.changed ? logger.info({ kids: r.kids }, 'signing keys reloaded') : logger.error({ reason: 'error' in r ? r.error : undefined }, 'signing keys in KEYS_DIR are not usable; still signing with the previous keys')),
-  });
+  // A file that is not usable is logged (one line, no key material), counted and shown in /readyz.
+  const keyWatcher = watchSigningKeys({ provider: deps.provider, keys, keysDir: config.keysDir, intervalSeconds: config.keysCheckSeconds, metrics: deps.metrics });
 
   const server = app.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port, database: config.database.type }, 'OneDoor is listening');
@@ -39,9 +38,14 @@ async function main(): Promise<void> {
   });
   server.keepAliveTimeout = 65_000;
 
+  // The outbox holds personal data in clear: kept OUTBOX_RETENTION_HOURS, purged now and with the rest.
+  const purgeMessages = () => purgeOutbox({ outboxDir: config.outboxDir, retentionHours: config.outboxRetentionHours })
+    .catch((err: Error) => logger.warn({ error: err.name }, 'purge of old outbox messages failed'));
+  void purgeMessages();
   const purge = setInterval(() => {
     purgeExpiredPayloads(ds).catch((err: Error) => logger.warn({ error: err.name }, 'purge of expired protocol artifacts failed'));
     purgeExpiredRateLimits(ds).catch((err: Error) => logger.warn({ error: err.name }, 'purge of expired rate-limit counters failed'));
+    void purgeMessages();
   }, 5 * 60 * 1000);
   purge.unref();
   // Delegations: reminders a week before they end, and expiry (with back-channel logouts).

@@ -15,11 +15,11 @@ export interface DeleteAccountOptions {
 /** `onedoor accounts delete ACCOUNT --yes`: the account and all its data go, for good. */
 export async function deleteAccount({ config, account, yes }: DeleteAccountOptions): Promise<string> {
   if (!yes) throw new CliError('deleting an account cannot be undone: add --yes to confirm');
-  return openAccount({ config, reference: account }, async ({ account: a, ds, provider, delegationDeps }) => {
+  return openAccount({ config, reference: account }, async ({ account: a, ds, keys, provider, delegationDeps }) => {
     const result = await erase({
-      db: ds.manager, accountId: a.id,
+      db: ds.manager, accountId: a.id, kek: keys.kek, outboxDir: config.outboxDir,
       endAccess: async () => { await endAccountAccess({ provider: provider(), ds, deps: delegationDeps(), accountId: a.id }); },
     });
-    return `deleted account ${a.id}; ${result.notified.length} agency security event(s) queued`;
+    return `deleted account ${a.id}; ${result.notified.length} agency security event(s) queued; ${result.outboxDeleted} outbox message(s) deleted`;
   });
 }

@@ -11,7 +11,7 @@ import { CliError, UsageError } from './CliError.js';
 interface Run {
   config: Config;
   args: string[];
-  flags: { json: boolean; replace: boolean; yes: boolean; out: string | undefined };
+  flags: { json: boolean; replace: boolean; yes: boolean; resume: boolean; out: string | undefined; limit: number | undefined };
   notice: (message: string) => void;
 }
 
@@ -19,9 +19,14 @@ interface CommandSpec {
   usage: string;
   summary: string;
   args: number;
-  flags: Array<'json' | 'replace' | 'yes' | 'out'>;
+  flags: Array<Flag>;
   run(r: Run): Promise<string>;
 }
+
+type Flag = 'json' | 'replace' | 'yes' | 'resume' | 'out' | 'limit';
+const FLAGS: readonly Flag[] = ['json', 'replace', 'yes', 'resume', 'out', 'limit'];
+/** Options that take a value (the next argument, or `--name=value`). */
+const VALUE_OPTIONS = ['out', 'limit'] as const;
 
 // Command modules load lazily: `--help` and the key commands stay quick, and a bad
 // DATABASE_URL surfaces as a one-line error rather than at import time.
@@ -67,6 +72,13 @@ const COMMANDS: Record<string, CommandSpec> = {
     args: 1,
     flags: [],
     run: async ({ config, args }) => (await import('./removeKey.js')).removeKey({ config, kid: args[0]! }),
+  },
+  'keys rotate-kek': {
+    usage: 'keys rotate-kek [--resume] [--limit N]',
+    summary: 'new key-encryption key first; re-wrap every sealed record under it',
+    args: 0,
+    flags: ['resume', 'limit'],
+    run: async ({ config, flags }) => (await import('./rotateKek.js')).rotateKek({ config, resume: flags.resume, limit: flags.limit }),
   },
   'accounts disable': {
     usage: 'accounts disable ACCOUNT',
@@ -150,17 +162,18 @@ async function main(argv: string[], io: MainIo): Promise<number> {
     try {
       // Key ids and client ids may start with "-": only the known flags are options, everything
       // else (except a lone "--") is a positional argument.
-      const known = new Set(['--help', '-h', '--json', '--replace', '--yes', '--debug']);
+      const known = new Set(['--help', '-h', '--json', '--replace', '--yes', '--resume', '--debug']);
       const flags: string[] = [];
       const rest: string[] = [];
       for (let i = 0; i < argv.length; i += 1) {
         const a = argv[i]!;
+        const valueOption = VALUE_OPTIONS.find((o) => a === `--${o}` || a.startsWith(`--${o}=`));
         if (known.has(a)) flags.push(a);
-        else if (a === '--out') {
+        else if (valueOption && a === `--${valueOption}`) {
           // An option with a value: the next argument is the value, whatever it looks like.
-          if (i + 1 >= argv.length) throw new Error("Option '--out' needs a value");
-          flags.push(`--out=${argv[i += 1]!}`);
-        } else if (a.startsWith('--out=')) flags.push(a);
+          if (i + 1 >= argv.length) throw new Error(`Option '--${valueOption}' needs a value`);
+          flags.push(`--${valueOption}=${argv[i += 1]!}`);
+        } else if (valueOption) flags.push(a);
         else if (a !== '--') rest.push(a);
       }
       const unknownFlag = rest.find((a) => /^--[a-z]/.test(a));
@@ -169,7 +182,7 @@ async function main(argv: string[], io: MainIo): Promise<number> {
         args: [...flags, '--', ...rest],
         allowPositionals: true,
         strict: true,
-        options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, replace: { type: 'boolean' }, yes: { type: 'boolean' }, out: { type: 'string' }, debug: { type: 'boolean' } },
+        options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, replace: { type: 'boolean' }, yes: { type: 'boolean' }, resume: { type: 'boolean' }, out: { type: 'string' }, limit: { type: 'string' }, debug: { type: 'boolean' } },
       });
     } catch (err) {
       const message = (err as Error).message;
@@ -191,16 +204,20 @@ async function main(argv: string[], io: MainIo): Promise<number> {
     if (!spec) throw new UsageError(`unknown command "${name}"`);
     const args = positionals.slice(name.split(' ').length);
     if (args.length !== spec.args) throw new UsageError(`usage: onedoor ${spec.usage}`);
-    for (const flag of ['json', 'replace', 'yes', 'out'] as const) {
+    for (const flag of FLAGS) {
       if (values[flag] !== undefined && values[flag] !== false && !spec.flags.includes(flag)) throw new UsageError(`--${flag} does not apply to "${name}"`);
     }
     if (values.out === '') throw new UsageError('--out needs a file name');
+    if (values.limit !== undefined && !/^[1-9]\d{0,8}$/.test(values.limit)) throw new UsageError('--limit must be a whole number from 1 to 999999999');
 
     const config = loadConfig();
     const output = await withoutRuntimeWarning(() => spec.run({
       config,
       args,
-      flags: { json: values.json ?? false, replace: values.replace ?? false, yes: values.yes ?? false, out: values.out },
+      flags: {
+        json: values.json ?? false, replace: values.replace ?? false, yes: values.yes ?? false, resume: values.resume ?? false,
+        out: values.out, limit: values.limit === undefined ? undefined : Number(values.limit),
+      },
       notice: (m) => io.stderr(`onedoor: ${m}\n`),
     }));
     if (output) io.stdout(`${output}\n`);

@@ -1,5 +1,5 @@
 import type { Config } from '../config/loadConfig.js';
-import { removeKey as removeKeyFromFile } from '../oidc/keys.js';
+import { KeysFileError, removeKey as removeKeyFromFile } from '../oidc/keys.js';
 import { CliError } from './CliError.js';
 
 export interface RemoveKeyOptions {
@@ -15,7 +15,7 @@ export async function removeKey({ config, kid }: RemoveKeyOptions): Promise<stri
   try {
     await removeKeyFromFile(config.keysDir, kid);
   } catch (err) {
-    throw new CliError((err as Error).message, { cause: err });
+    throw new CliError(err instanceof KeysFileError ? `KEYS_DIR: ${err.message}` : (err as Error).message, { cause: err });
   }
   return `removed key ${kid}`;
 }

@@ -21,7 +21,8 @@ const EnvSchema = z.object({
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().default('OneDoor <no-reply@onedoor.localhost>'),
   OUTBOX_DIR: z.string().min(1).default('data/outbox'),
-  PROOFING_VENDOR: z.enum(['sandbox'], { message: 'PROOFING_VENDOR must be one of: sandbox' }).default('sandbox'),
+  OUTBOX_RETENTION_HOURS: z.coerce.number({ message: 'OUTBOX_RETENTION_HOURS must be a number of hours' }).int('OUTBOX_RETENTION_HOURS must be a whole number of hours').min(1, 'OUTBOX_RETENTION_HOURS must be 1-8760').max(8760, 'OUTBOX_RETENTION_HOURS must be 1-8760').default(24),
+  PROOFING_VENDOR: z.enum(['sandbox'], { message: 'PROOFING_VENDOR must be one of: sandbox' }).optional(),
   SESSION_MAX_SECONDS: durationSeconds('SESSION_MAX_SECONDS', 24 * 3600),
   SESSION_IDLE_SECONDS: durationSeconds('SESSION_IDLE_SECONDS', 3600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -54,6 +55,8 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   outboxDir: string;
+  /** Messages in the outbox older than this are deleted (they hold personal data in clear). */
+  outboxRetentionHours: number;
   proofingVendor: 'sandbox';
   session: { maxSeconds: number; idleSeconds: number };
   logLevel: string;
@@ -130,6 +133,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { warn?: 
   if (e.REDIS_URL && !/^rediss?:\/\//.test(e.REDIS_URL)) throw new ConfigError('REDIS_URL: must start with redis:// or rediss://');
   const outbound = parseOutboundAllow(e.OUTBOUND_ALLOW);
   if (!outbound.ok) throw new ConfigError(`OUTBOUND_ALLOW: "${outbound.entry}" is not a host name, IP address or CIDR range`);
+  // The sandbox decides every check by its input and writes SMS and letters, with names,
+  // addresses and codes, to OUTBOX_DIR: never by default where people's identities are at stake.
+  if (env['NODE_ENV'] === 'production' && e.PROOFING_VENDOR === undefined) {
+    throw new ConfigError('PROOFING_VENDOR: must be set when NODE_ENV=production; the only vendor is "sandbox" (no real checks, SMS and letters written to OUTBOX_DIR): set PROOFING_VENDOR=sandbox to run it anyway');
+  }
 
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`WARNING: ${m}\n`));
   if (local && env['NODE_ENV'] === 'production') warn('ISSUER is localhost in production: set ISSUER to your public https URL.');
@@ -148,7 +156,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { warn?: 
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     outboxDir: path.resolve(e.OUTBOX_DIR),
-    proofingVendor: e.PROOFING_VENDOR,
+    outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
+    proofingVendor: e.PROOFING_VENDOR ?? 'sandbox',
     session: { maxSeconds: e.SESSION_MAX_SECONDS, idleSeconds: e.SESSION_IDLE_SECONDS },
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY === 'true',

@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { type Kek, loadOrCreateKek } from '../proofing/vault.js';
+import { checkSigningKeys, type CheckSigningKeysResult, describeKeysProblem, type KeysProblem, SIGNING_ALGS, type SigningAlg } from './checkSigningKeys.js';
+
+export { SIGNING_ALGS } from './checkSigningKeys.js';
 
 /**
  * Signing keys and cookie secrets live in KEYS_DIR, outside the database and never in git.
@@ -16,15 +19,23 @@ export interface KeyMaterial {
   secrets: { pairwiseSalt: string; pepper: string };
   /** Key-encryption key for personal data (envelope encryption); see src/proofing/vault.ts. */
   kek: Kek;
+  /**
+   * Set by watchSigningKeys while KEYS_DIR/jwks.json has changed into something unusable (the
+   * node keeps signing with `jwks`); /readyz reports it. Cleared by the next good reload.
+   */
+  reloadProblem?: KeysProblem | undefined;
 }
 
-export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
+/** A key file that cannot be used. The message names the file and the problem, never key material, and there is no `cause`. */
+export class KeysFileError extends Error {
+  override name = 'KeysFileError';
+}
 
 const JWKS_FILE = 'jwks.json';
 const COOKIES_FILE = 'cookies.json';
 const SECRETS_FILE = 'secrets.json';
 
-async function newSigningKey(alg: (typeof SIGNING_ALGS)[number]): Promise<JWK> {
+async function newSigningKey(alg: SigningAlg): Promise<JWK> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const jwk = await exportJWK(privateKey);
   jwk.kid = await calculateJwkThumbprint(jwk);
@@ -39,48 +50,71 @@ function writeSecret(file: string, value: unknown): void {
   fs.renameSync(tmp, file);
 }
 
+/**
+ * No `cause`: JSON.parse's message quotes the text around the fault, which in these files is a
+ * private key or a secret.
+ */
 function readJson(file: string): unknown {
+  const text = fs.readFileSync(file, 'utf8');
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path.basename(file)} in KEYS_DIR is not valid JSON`, { cause: err });
+    return JSON.parse(text);
+  } catch {
+    throw new KeysFileError(`${path.basename(file)} in KEYS_DIR is not valid JSON`);
   }
 }
 
-function validateJwks(jwks: unknown): { keys: JWK[] } {
-  const keys = (jwks as { keys?: unknown })?.keys;
-  if (!Array.isArray(keys) || keys.length === 0) throw new Error(`${JWKS_FILE}: "keys" must be a non-empty array`);
-  for (const [i, k] of keys.entries()) {
-    const key = k as JWK;
-    if (!key || typeof key !== 'object' || typeof key.kty !== 'string' || typeof key.d !== 'string' || typeof key.kid !== 'string') {
-      throw new Error(`${JWKS_FILE}: keys[${i}] must be a private JWK with "kty", "d" and "kid"`);
-    }
+/** Reads and checks KEYS_DIR/jwks.json (what a rotation changes), for start-up and running nodes. Never throws. */
+export function readSigningKeys(keysDir: string): CheckSigningKeysResult {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(keysDir, JWKS_FILE), 'utf8');
+  } catch {
+    return { ok: false, problem: { reason: 'missing' } };
   }
-  for (const alg of SIGNING_ALGS) {
-    if (!keys.some((k: JWK) => k.alg === alg)) throw new Error(`${JWKS_FILE}: needs at least one ${alg} key`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: { reason: 'not_json' } };
   }
-  return { keys: keys as JWK[] };
+  return checkSigningKeys(parsed);
 }
 
-function validate(jwks: unknown, cookies: unknown, secrets: unknown): Omit<KeyMaterial, 'kek'> {
-  const signing = validateJwks(jwks);
+/** The checked signing keys of KEYS_DIR, or a KeysFileError naming the file and the problem. */
+function requireSigningKeys(keysDir: string): { keys: JWK[] } {
+  const read = readSigningKeys(keysDir);
+  if (!read.ok) throw new KeysFileError(describeKeysProblem(path.join(keysDir, JWKS_FILE), read.problem));
+  return read.jwks;
+}
+
+/** Writes jwks.json only with a set that passes the check every running node applies. */
+function writeSigningKeys(keysDir: string, jwks: { keys: JWK[] }): void {
+  const checked = checkSigningKeys(jwks);
+  if (!checked.ok) throw new KeysFileError(describeKeysProblem(path.join(keysDir, JWKS_FILE), checked.problem));
+  writeSecret(path.join(keysDir, JWKS_FILE), jwks);
+}
+
+function validate(signing: { keys: JWK[] }, cookies: unknown, secrets: unknown): Omit<KeyMaterial, 'kek'> {
   if (!Array.isArray(cookies) || cookies.length === 0 || cookies.some((c) => typeof c !== 'string' || c.length < 32)) {
-    throw new Error(`${COOKIES_FILE}: must be a non-empty array of secrets of 32+ characters`);
+    throw new KeysFileError(`${COOKIES_FILE}: must be a non-empty array of secrets of 32+ characters`);
   }
   const s = secrets as { pairwiseSalt?: unknown; pepper?: unknown };
   for (const name of ['pairwiseSalt', 'pepper'] as const) {
-    if (typeof s?.[name] !== 'string' || (s[name] as string).length < 32) throw new Error(`${SECRETS_FILE}: "${name}" must be a secret of 32+ characters`);
+    if (typeof s?.[name] !== 'string' || (s[name] as string).length < 32) throw new KeysFileError(`${SECRETS_FILE}: "${name}" must be a secret of 32+ characters`);
   }
   return { jwks: signing, cookieKeys: cookies as string[], secrets: { pairwiseSalt: s.pairwiseSalt as string, pepper: s.pepper as string } };
 }
 
-/** Reads the keys, generating development keys and cookie secrets on first start. */
+/**
+ * Reads the keys, generating development keys and cookie secrets on first start. A file that
+ * cannot be used throws a KeysFileError: one line naming the file and the problem.
+ */
 export async function loadOrCreateKeys(keysDir: string, opts: { onCreate?: (m: string) => void } = {}): Promise<KeyMaterial> {
   fs.mkdirSync(keysDir, { recursive: true });
   const jwksFile = path.join(keysDir, JWKS_FILE);
   const cookiesFile = path.join(keysDir, COOKIES_FILE);
   if (!fs.existsSync(jwksFile)) {
-    writeSecret(jwksFile, { keys: [await newSigningKey('ES256'), await newSigningKey('RS256')] });
+    writeSigningKeys(keysDir, { keys: [await newSigningKey('ES256'), await newSigningKey('RS256')] });
     opts.onCreate?.(`generated development signing keys in ${jwksFile}`);
   }
   if (!fs.existsSync(cookiesFile)) {
@@ -93,23 +127,14 @@ export async function loadOrCreateKeys(keysDir: string, opts: { onCreate?: (m: s
     opts.onCreate?.(`generated the pairwise-subject salt and hashing pepper in ${secretsFile}`);
   }
   const kek = await loadOrCreateKek({ keysDir, ...(opts.onCreate ? { onCreate: opts.onCreate } : {}) });
-  return { ...validate(readJson(jwksFile), readJson(cookiesFile), readJson(secretsFile)), kek };
-}
-
-/**
- * Reads and validates only the signing keys (what a rotation changes), for nodes that pick up
- * a rotation while running. Throws with a message naming the file when it is not usable.
- */
-export function readSigningKeys(keysDir: string): { keys: JWK[] } {
-  const jwks = readJson(path.join(keysDir, JWKS_FILE));
-  return validateJwks(jwks);
+  return { ...validate(requireSigningKeys(keysDir), readJson(cookiesFile), readJson(secretsFile)), kek };
 }
 
 /** Adds a new key for each algorithm in front of the old ones. Returns the new key ids. */
 export async function rotateKeys(keysDir: string): Promise<string[]> {
   const current = await loadOrCreateKeys(keysDir);
   const fresh = await Promise.all(SIGNING_ALGS.map((alg) => newSigningKey(alg)));
-  writeSecret(path.join(keysDir, JWKS_FILE), { keys: [...fresh, ...current.jwks.keys] });
+  writeSigningKeys(keysDir, { keys: [...fresh, ...current.jwks.keys] });
   return fresh.map((k) => k.kid!);
 }
 
@@ -120,7 +145,7 @@ export async function removeKey(keysDir: string, kid: string): Promise<void> {
   if (!key) throw new Error(`kid: no key with id ${kid}`);
   const remaining = current.jwks.keys.filter((k) => k.kid !== kid);
   if (!remaining.some((k) => k.alg === key.alg)) throw new Error(`kid: ${kid} is the last ${key.alg} key; rotate first`);
-  writeSecret(path.join(keysDir, JWKS_FILE), { keys: remaining });
+  writeSigningKeys(keysDir, { keys: remaining });
 }
 
 /** Public parts of the keys, for listing. */

@@ -11,6 +11,8 @@ import { VendorUnavailable } from './vendors/ports.js';
 export const PHONE_CODE = { length: 6, ttlSeconds: 10 * 60 } as const;
 export const LETTER_CODE = { length: 8, ttlSeconds: 21 * 24 * 3600 } as const;
 export const MAX_CODE_ATTEMPTS = 5;
+// Numbers remembered in the draft for deleting their SMS from the outbox with the account.
+const PHONES_KEPT = 20;
 
 const hashCode = (pepper: string, sessionId: string, code: string) => hmac(pepper, `proofing-code:${sessionId}:${code}`);
 
@@ -56,7 +58,8 @@ export async function sendPhoneCode(ctx: ProofingContext, opts: { state: Proofin
     if (!(err instanceof VendorUnavailable)) throw err;
     return { ok: false, reason: 'unavailable' };
   }
-  await updateDraft(ctx, session, { phone }, {
+  const phonesTried = [...new Set([...(readDraft(ctx, session).phonesTried ?? []), phone])].slice(-PHONES_KEPT);
+  await updateDraft(ctx, session, { phone, phonesTried }, {
     codeChannel: 'sms', codeHash: hashCode(ctx.pepper, session.id, code), codeExpiresAt: new Date(clock.nowMs() + PHONE_CODE.ttlSeconds * 1000), codeAttempts: 0,
   });
   await recordEvent({ db: ctx.db, accountId: session.accountId, type: 'proofing_code_sent', details: { channel: 'sms' } });

@@ -12,6 +12,8 @@ export interface ProofingDraft {
   document?: IdDocument;
   ssn?: string;
   phone?: string;
+  /** Every number a code was sent to in this flow (the last ones), so their SMS go with the account. */
+  phonesTried?: string[];
   possession?: 'phone' | 'letter';
   facialMatch?: boolean;
 }
@@ -22,7 +24,9 @@ export interface ProofingState {
   next: StepId | 'complete';
 }
 
-const aad = (accountId: string) => `proofing-draft:${accountId}`;
+/** Additional authenticated data binding a sealed draft to its account. */
+export const draftAad = (accountId: string) => `proofing-draft:${accountId}`;
+const aad = draftAad;
 
 export function stateOf(session: ProofingSession): ProofingState {
   const done = (JSON.parse(session.stepsDone) as unknown[]).filter(isStepId);

@@ -1,8 +1,8 @@
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes, scryptSync } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { clock } from '../shared/clock.js';
-import { normalizeReadableCode, randomId, randomReadableCode } from '../shared/ids.js';
+import { createCipheriv, createDecipheriv, type KeyObject, randomBytes, scryptSync } from 'node:crypto';
+import { normalizeReadableCode, randomReadableCode } from '../shared/ids.js';
+import { KEK_FILE, type Kek, KEY_BYTES, KID_PATTERN } from './kekFile.js';
+
+export { KEK_FILE, type Kek, type KekEntry, type KekReload, loadOrCreateKek, rotateKek } from './kekFile.js';
 
 /**
  * The PII vault: envelope encryption of what identity proofing collects (name, date of birth,
@@ -19,20 +19,6 @@ import { normalizeReadableCode, randomId, randomReadableCode } from '../shared/i
  *   new entry first; old entries keep unwrapping, and re-wrapping is 60 bytes per record, not
  *   a re-encryption of the data.
  */
-
-export const KEK_FILE = 'proofing-kek.json';
-
-export interface KekEntry {
-  kid: string;
-  /** A KeyObject, so the key never shows up in logs or JSON by accident. */
-  key: KeyObject;
-  created: string;
-}
-
-/** `entries[0]` wraps new data keys; every entry unwraps. */
-export interface Kek {
-  readonly entries: readonly KekEntry[];
-}
 
 /** Everything base64url. JSON-serializable; store it with `serializeSealed`. */
 export interface SealedRecord {
@@ -52,11 +38,9 @@ export class VaultError extends Error {
 }
 
 const ALG = 'aes-256-gcm';
-const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const WRAPPED_BYTES = IV_BYTES + KEY_BYTES + TAG_BYTES;
-const KID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 // Domain separation: the three encryptions in this file never accept each other's output.
 const recordAad = (aad: string) => Buffer.from(`onedoor/proofing/record/v1\n${aad}`, 'utf8');
@@ -125,9 +109,10 @@ function decodeSealed(sealed: unknown): DecodedSealed {
 }
 
 function unwrapWithKek(kek: Kek, d: DecodedSealed, aad: string): Buffer {
-  const entry = kek.entries.find((e) => e.kid === d.kid);
-  // Not secret: kids name keys, they are not keys. A node started before a rotation elsewhere
-  // will not know the new kid until it reloads the file.
+  const find = () => kek.entries.find((e) => e.kid === d.kid);
+  // A record re-wrapped by `keys rotate-kek` before this process looked at the file again.
+  const entry = find() ?? (kek.reload?.().changed ? find() : undefined);
+  // Not secret: kids name keys, they are not keys.
   if (!entry) throw new VaultError(`vault: no KEK entry with kid "${d.kid}" in ${KEK_FILE} (was it removed, or rotated on another node?)`);
   try {
     return unwrapKey(entry.key, d.wrappedKey, kekWrapAad(d.kid, aad));
@@ -162,88 +147,6 @@ function sealWithNewKey(kek: Kek, plaintext: Buffer, aad: string, dataAad: Buffe
 }
 
 // ---------------------------------------------------------------------------------------------
-// The KEK file
-
-function newKekEntryJson(): { kid: string; key: string; created: string } {
-  return { kid: randomId(9), key: randomBytes(KEY_BYTES).toString('base64url'), created: clock.now().toISOString() };
-}
-
-function parseKekFile(text: string): Kek {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${KEK_FILE} in KEYS_DIR is not valid JSON`, { cause: err });
-  }
-  if (!Array.isArray(raw) || raw.length === 0) throw new Error(`${KEK_FILE}: must be a non-empty JSON array of { "kid", "key", "created" }`);
-  const seen = new Set<string>();
-  const entries = raw.map((item: unknown, i): KekEntry => {
-    if (!item || typeof item !== 'object' || Array.isArray(item)) throw new Error(`${KEK_FILE}: [${i}] must be an object with "kid", "key" and "created"`);
-    const e = item as Record<string, unknown>;
-    if (typeof e['kid'] !== 'string' || !KID_PATTERN.test(e['kid'])) {
-      throw new Error(`${KEK_FILE}: [${i}].kid must be 1-64 characters of letters, digits, "-" or "_"`);
-    }
-    if (seen.has(e['kid'])) throw new Error(`${KEK_FILE}: [${i}].kid "${e['kid']}" appears twice`);
-    seen.add(e['kid']);
-    const key = typeof e['key'] === 'string' && /^[A-Za-z0-9_-]{43}$/.test(e['key']) ? Buffer.from(e['key'], 'base64url') : undefined;
-    if (!key || key.length !== KEY_BYTES) throw new Error(`${KEK_FILE}: [${i}].key must be ${KEY_BYTES} random bytes in base64url (43 characters)`);
-    if (typeof e['created'] !== 'string' || Number.isNaN(Date.parse(e['created']))) {
-      throw new Error(`${KEK_FILE}: [${i}].created must be an ISO 8601 date-time`);
-    }
-    return { kid: e['kid'], key: createSecretKey(key), created: e['created'] };
-  });
-  return { entries };
-}
-
-function readKekFile(file: string): Kek {
-  return parseKekFile(fs.readFileSync(file, 'utf8'));
-}
-
-/**
- * Creates `file` only if it does not exist: written to a temporary name, then hard-linked into
- * place (atomic, and fails if another node got there first, in which case theirs wins and we
- * read it). A plain rename could replace a KEK another node has already sealed records with.
- */
-function createExclusively(file: string, value: unknown): boolean {
-  const tmp = `${file}.${process.pid}.${randomId(4)}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-  try {
-    fs.linkSync(tmp, file);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
-
-/** Reads KEYS_DIR/proofing-kek.json, generating it (mode 0600) on first use. */
-export async function loadOrCreateKek(opts: { keysDir: string; onCreate?: (message: string) => void }): Promise<Kek> {
-  fs.mkdirSync(opts.keysDir, { recursive: true });
-  const file = path.join(opts.keysDir, KEK_FILE);
-  if (!fs.existsSync(file) && createExclusively(file, [newKekEntryJson()])) {
-    opts.onCreate?.(`generated the proofing key-encryption key in ${file}`);
-  }
-  return readKekFile(file);
-}
-
-/**
- * Puts a new KEK entry first and returns its kid. Old entries stay (they unwrap what they
- * sealed) until every record has been re-sealed. Every node must reload to seal with it.
- */
-export async function rotateKek(opts: { keysDir: string }): Promise<string> {
-  await loadOrCreateKek({ keysDir: opts.keysDir });
-  const file = path.join(opts.keysDir, KEK_FILE);
-  const current = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[];
-  const fresh = newKekEntryJson();
-  const tmp = `${file}.${process.pid}.${randomId(4)}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify([fresh, ...current], null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(tmp, file);
-  return fresh.kid;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Records
 
 /**
@@ -263,6 +166,25 @@ export function openRecord(opts: { kek: Kek; sealed: SealedRecord; aad: string }
   const aad = requireAad(opts.aad);
   const d = decodeSealed(opts.sealed);
   return openJson(unwrapWithKek(opts.kek, d, aad), d, aad);
+}
+
+/**
+ * The same record with its data key wrapped by the KEK's first entry (`keys rotate-kek`): only
+ * `kid` and `wrappedKey` change (60 bytes), not the ciphertext, so a personal-key wrap of the
+ * data key keeps working. A record already under the first entry comes back as it is.
+ */
+export function rewrapRecord(opts: { kek: Kek; sealed: SealedRecord; aad: string }): SealedRecord {
+  const aad = requireAad(opts.aad);
+  const entry = opts.kek.entries[0];
+  if (!entry) throw new TypeError('vault: the KEK has no entries');
+  const d = decodeSealed(opts.sealed);
+  if (d.kid === entry.kid) return opts.sealed;
+  const dataKey = unwrapWithKek(opts.kek, d, aad);
+  try {
+    return { ...opts.sealed, kid: entry.kid, wrappedKey: wrapKey(entry.key, dataKey, kekWrapAad(entry.kid, aad)).toString('base64url') };
+  } finally {
+    dataKey.fill(0);
+  }
 }
 
 /** One text column's worth: compact JSON with a fixed key order. */
@@ -297,16 +219,41 @@ export function sealBytes(opts: { kek: Kek; plaintext: Buffer; aad: string }): B
   return Buffer.concat([Buffer.from([1, Buffer.byteLength(kid)]), Buffer.from(kid, 'utf8'), wrappedKey, iv, tag, ciphertext]);
 }
 
-/** Opens what `sealBytes` made. Throws VaultError on tampering, a wrong aad, an unknown kid or another format. */
-export function openBytes(opts: { kek: Kek; sealed: Buffer; aad: string }): Buffer {
-  const aad = requireAad(opts.aad);
-  const s = opts.sealed;
+/** The parts of what `sealBytes` made; throws VaultError when it is not in that format. */
+function decodeBytes(s: Buffer): DecodedSealed {
   const keyAt = 2 + (s[1] ?? 0);
   const [ivAt, tagAt, dataAt] = [keyAt + WRAPPED_BYTES, keyAt + WRAPPED_BYTES + IV_BYTES, keyAt + WRAPPED_BYTES + IV_BYTES + TAG_BYTES];
   const kid = s.toString('utf8', 2, keyAt);
   if (s[0] !== 1 || s.length <= dataAt || !KID_PATTERN.test(kid)) throw new VaultError('sealed bytes: not in the stored format');
-  const d = { kid, wrappedKey: s.subarray(keyAt, ivAt), iv: s.subarray(ivAt, tagAt), tag: s.subarray(tagAt, dataAt), ciphertext: s.subarray(dataAt) };
+  return { kid, wrappedKey: s.subarray(keyAt, ivAt), iv: s.subarray(ivAt, tagAt), tag: s.subarray(tagAt, dataAt), ciphertext: s.subarray(dataAt) };
+}
+
+/** Opens what `sealBytes` made. Throws VaultError on tampering, a wrong aad, an unknown kid or another format. */
+export function openBytes(opts: { kek: Kek; sealed: Buffer; aad: string }): Buffer {
+  const aad = requireAad(opts.aad);
+  const d = decodeBytes(opts.sealed);
   return openWithDataKey(unwrapWithKek(opts.kek, d, aad), d, bytesAad(aad));
+}
+
+/** The KEK entry that wrapped sealed bytes; throws VaultError when they are not in the stored format. */
+export function kidOfBytes(sealed: Buffer): string {
+  return decodeBytes(sealed).kid;
+}
+
+/** As `rewrapRecord`, for sealed bytes: only the wrapped data key (and its kid) changes. */
+export function rewrapBytes(opts: { kek: Kek; sealed: Buffer; aad: string }): Buffer {
+  const aad = requireAad(opts.aad);
+  const entry = opts.kek.entries[0];
+  if (!entry) throw new TypeError('vault: the KEK has no entries');
+  const d = decodeBytes(opts.sealed);
+  if (d.kid === entry.kid) return opts.sealed;
+  const dataKey = unwrapWithKek(opts.kek, d, aad);
+  try {
+    const wrappedKey = wrapKey(entry.key, dataKey, kekWrapAad(entry.kid, aad));
+    return Buffer.concat([Buffer.from([1, Buffer.byteLength(entry.kid)]), Buffer.from(entry.kid, 'utf8'), wrappedKey, d.iv, d.tag, d.ciphertext]);
+  } finally {
+    dataKey.fill(0);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -114,17 +114,27 @@ export async function deactivateForRecovery(opts: { db: EntityManager; accountId
 
 export type ReactivateResult = { ok: true; personalKey: string } | { ok: false; reason: 'not_pending' | 'wrong_key' };
 
-/** Re-activates the profile with the personal key; a new personal key replaces the used one. */
+/**
+ * Re-activates the profile with the personal key; a new personal key replaces the used one.
+ * The identity is re-sealed under a fresh data key (new `sealed`, new wraps by the KEK and by
+ * the new personal key) in one update: the used key, and a copy of the old row (a backup, a
+ * dump), open only the old record, never the new one (vault.ts, "Personal key"). The update
+ * takes the row only as it was read, so of two uses at once exactly one succeeds.
+ */
 export async function reactivateWithPersonalKey(opts: { db: EntityManager; kek: Kek; accountId: string; personalKey: string }): Promise<ReactivateResult> {
   const repo = opts.db.getRepository(VerifiedProfile);
   const p = await repo.findOneBy({ accountId: opts.accountId });
   if (!p || p.status !== 'pending_reactivation') return { ok: false, reason: 'not_pending' };
-  const sealed = parseSealed(p.sealed);
-  const opened = openRecordWithPersonalKey({ sealed, personalKeyWrapped: p.personalKeyWrapped, personalKey: opts.personalKey, aad: aad(opts.accountId) });
+  const opened = openRecordWithPersonalKey({ sealed: parseSealed(p.sealed), personalKeyWrapped: p.personalKeyWrapped, personalKey: opts.personalKey, aad: aad(opts.accountId) });
   if (opened === undefined) return { ok: false, reason: 'wrong_key' };
+  const sealed = sealRecord({ kek: opts.kek, plaintext: opened, aad: aad(opts.accountId) });
   const personalKey = createPersonalKey();
   const personalKeyWrapped = wrapDataKeyWithPersonalKey({ sealed, kek: opts.kek, personalKey, aad: aad(opts.accountId) });
-  await repo.update({ accountId: opts.accountId }, { status: 'active', personalKeyWrapped });
+  const res = await repo.createQueryBuilder().update()
+    .set({ status: 'active', sealed: serializeSealed(sealed), personalKeyWrapped })
+    .where('account_id = :id AND status = :pending AND personal_key_wrapped = :wrap', { id: opts.accountId, pending: 'pending_reactivation', wrap: p.personalKeyWrapped })
+    .execute();
+  if (!res.affected) return { ok: false, reason: 'not_pending' };
   await recordEvent({ db: opts.db, accountId: opts.accountId, type: 'verified_profile_reactivated' });
   return { ok: true, personalKey };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { randomId } from './ids.js';
+import { outboxStamp } from './outbox.js';
 
 /** The mail port. Domain code composes messages; this only delivers them. */
 export interface Mailer {
@@ -26,10 +27,8 @@ export function createMailer(opts: { smtpUrl?: string | undefined; outboxDir: st
     async send(m) {
       const info = await transport.sendMail({ from: opts.from, to: m.to, subject: m.subject, text: m.text });
       fs.mkdirSync(opts.outboxDir, { recursive: true });
-      // Real time, not the domain clock: files must sort in the order they were written.
-  const stamp = new Date(Date.now()).toISOString().replace(/[-:]/g, '').replace('.', '');
       // Time first (fixed width), then a sequence and a random suffix: lexical order = send order.
-      const name = `${stamp}-${String(nextSeq()).padStart(6, '0')}-${randomId(4)}.eml`;
+      const name = `${outboxStamp()}-${String(nextSeq()).padStart(6, '0')}-${randomId(4)}.eml`;
       const tmp = path.join(opts.outboxDir, `.${name}.tmp`);
       fs.writeFileSync(tmp, info.message as Buffer, { mode: 0o600 });
       fs.renameSync(tmp, path.join(opts.outboxDir, name));

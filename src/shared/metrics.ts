@@ -20,6 +20,8 @@ export interface Metrics {
   imageDecodes: Gauge<'state'>;
   /** Decodes refused (`busy`), cut off (`time_limit`) or lost with a worker (`crash`). */
   imageDecodesRefused: Counter<'reason'>;
+  signingKeysReloadFailures: Counter<'reason'>;
+  signingKeysReloadFailing: Gauge;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -42,5 +44,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     rateLimited: new Counter({ name: 'onedoor_rate_limited_total', help: 'Requests refused by a rate limit, by route pattern', labelNames: ['route'], registers }),
     imageDecodes: new Gauge({ name: 'onedoor_image_decodes', help: 'Photos of IDs being decoded (running), waiting for a worker (queued), and decode workers alive (workers)', labelNames: ['state'], registers }),
     imageDecodesRefused: new Counter({ name: 'onedoor_image_decodes_refused_total', help: 'Photo decodes refused because the pool was full (busy), cut off at the time limit (time_limit), or lost with a crashed worker (crash)', labelNames: ['reason'], registers }),
+    signingKeysReloadFailures: new Counter({ name: 'onedoor_signing_keys_reload_failures_total', help: 'Changes of KEYS_DIR/jwks.json this node refused (it kept signing with the previous keys), by reason', labelNames: ['reason'], registers }),
+    signingKeysReloadFailing: new Gauge({ name: 'onedoor_signing_keys_reload_failing', help: '1 while KEYS_DIR/jwks.json holds keys this node refused, 0 otherwise', registers }),
   };
 }

@@ -209,8 +209,14 @@ describe('onedoor accounts delete', () => {
     expect(await runCli(server, ['accounts', 'delete', p.email])).toMatchObject({ code: 1, stderr: 'onedoor: deleting an account cannot be undone: add --yes to confirm\n' });
     expect(await server.ds.getRepository(Account).existsBy({ id: p.account.id })).toBe(true);
 
+    const mailTo = (email: string) => fs.readdirSync(server.outboxDir).filter((f) => f.endsWith('.eml') && fs.readFileSync(path.join(server.outboxDir, f), 'utf8').includes(`\nTo: ${email}\n`));
+    const theirMail = mailTo(p.email).length;
+    expect(theirMail).toBeGreaterThan(0);
     const result = await runCli(server, ['accounts', 'delete', p.email, '--yes']);
-    expect(result).toMatchObject({ code: 0, stdout: `deleted account ${p.account.id}; 1 agency security event(s) queued\n`, stderr: '' });
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^deleted account ${p.account.id}; 1 agency security event\\(s\\) queued; \\d+ outbox message\\(s\\) deleted\\n$`)), stderr: '' });
+    // Their mail from before, and any the deletion itself sent them (the delegation ending).
+    expect(Number(/; (\d+) outbox/.exec(result.stdout)![1])).toBeGreaterThanOrEqual(theirMail);
+    expect(mailTo(p.email)).toEqual([]);
 
     const id = p.account.id;
     const ds = server.ds;

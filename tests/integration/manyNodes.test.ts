@@ -228,16 +228,21 @@ describe.each([
     }
   });
 
-  test('when jwks.json in KEYS_DIR is half written, then the node keeps its keys and reports why', async () => {
+  test('when jwks.json in KEYS_DIR is half written, then the node keeps its keys and reports why, in /readyz too, until the file is usable again', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onedoor-badkeys-'));
     const before = await (await fetch(`${nodeB.url}/jwks`)).json();
     const watcher = watchSigningKeys({ provider: nodeB.app.deps.provider, keys: nodeB.app.deps.keys, keysDir: dir, intervalSeconds: 3600 });
     try {
       fs.writeFileSync(path.join(dir, 'jwks.json'), '{"keys": [{"kty": "EC"');
-      expect(watcher.check()).toEqual({ changed: false, error: expect.stringContaining('jwks.json') });
+      expect(watcher.check()).toEqual({ changed: false, problem: { reason: 'not_json' } });
       fs.writeFileSync(path.join(dir, 'jwks.json'), JSON.stringify({ keys: [] }));
-      expect(watcher.check()).toEqual({ changed: false, error: expect.stringContaining('non-empty') });
+      expect(watcher.check()).toEqual({ changed: false, problem: { reason: 'no_keys' } });
       expect(await (await fetch(`${nodeB.url}/jwks`)).json()).toEqual(before);
+      expect(await (await fetch(`${nodeB.url}/readyz`)).json()).toEqual({ status: 'ready', checks: expect.objectContaining({ database: 'ok', keys: 'reload_failed' }) });
+      // A usable file again: the node says so.
+      fs.copyFileSync(path.join(server.config.keysDir, 'jwks.json'), path.join(dir, 'jwks.json'));
+      expect(watcher.check()).not.toHaveProperty('problem');
+      expect(await (await fetch(`${nodeB.url}/readyz`)).json()).toEqual({ status: 'ready', checks: expect.objectContaining({ database: 'ok', keys: 'ok' }) });
     } finally {
       watcher.stop();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -66,13 +66,12 @@ let nextPhone = 0;
 const fictionalPhone = () => `(202) 555-01${String(nextPhone++ % 100).padStart(2, '0')}`;
 
 /**
- * Goes through identity verification over HTTP with sandbox data, from /verify (with `returnUid`
- * when an agency's authorization is waiting) to the personal key page. Returns that page.
+ * Identity verification over HTTP with sandbox data up to the possession step (phone or
+ * letter): consent, document, facial match when a selfie is given, SSN, records check.
  */
-export async function verifyIdentity(opts: {
-  server: TestServer; agent: Agent; authenticator: SoftAuthenticator; returnUid?: string;
-  person?: Partial<IdDocument>; ssn?: string; phone?: string; selfie?: Buffer; front?: Buffer;
-}): Promise<{ personalKey: string; continueUrl: string }> {
+export async function proofUpToPossession(opts: {
+  server: TestServer; agent: Agent; returnUid?: string; person?: Partial<IdDocument>; ssn?: string; selfie?: Buffer; front?: Buffer;
+}): Promise<void> {
   const { server, agent } = opts;
   const person = { ...SANDBOX_PEOPLE[0]!, ...opts.person };
   const start = await agent.request(`${server.url}/verify${opts.returnUid ? `?return=${opts.returnUid}` : ''}`);
@@ -87,6 +86,18 @@ export async function verifyIdentity(opts: {
   expect((await agent.request(`${server.url}/verify/ssn`, { method: 'POST', form: { ssn: opts.ssn ?? '123-45-6789', ...dobParts(person.dateOfBirth!) } })).status).toBe(303);
   await agent.page(`${server.url}/verify/records`);
   expect((await agent.request(`${server.url}/verify/records`, { method: 'POST', form: {} })).status).toBe(303);
+}
+
+/**
+ * Goes through identity verification over HTTP with sandbox data, from /verify (with `returnUid`
+ * when an agency's authorization is waiting) to the personal key page. Returns that page.
+ */
+export async function verifyIdentity(opts: {
+  server: TestServer; agent: Agent; authenticator: SoftAuthenticator; returnUid?: string;
+  person?: Partial<IdDocument>; ssn?: string; phone?: string; selfie?: Buffer; front?: Buffer;
+}): Promise<{ personalKey: string; continueUrl: string }> {
+  const { server, agent } = opts;
+  await proofUpToPossession(opts);
   await agent.page(`${server.url}/verify/possession`);
   expect((await agent.request(`${server.url}/verify/phone`, { method: 'POST', form: { phone: opts.phone ?? fictionalPhone() } })).status).toBe(303);
   const code = latestOutbox(server.outboxDir, '-sms.txt').match(/\b(\d{6})\b/)![1]!;

@@ -16,6 +16,7 @@ import { createTestDb, type TestDb } from './db.js';
 export interface SpawnedServer {
   url: string;
   outboxDir: string;
+  keysDir: string;
   db: TestDb;
   ds: DataSource;
   /** Every stdout line so far (pino JSON, plus the one plain "running at" line). */
@@ -42,6 +43,7 @@ export async function spawnServer(opts: { env?: Record<string, string> } = {}): 
   const db = await createTestDb();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onedoor-proc-'));
   const outboxDir = path.join(dir, 'outbox');
+  const keysDir = path.join(dir, 'keys');
   const port = await freePort();
   const url = `http://localhost:${port}`;
   const root = process.cwd();
@@ -51,7 +53,7 @@ export async function spawnServer(opts: { env?: Record<string, string> } = {}): 
     cwd: root,
     env: {
       PATH: process.env['PATH'] ?? '', HOME: dir, NODE_ENV: 'test',
-      PORT: String(port), ISSUER: url, DATABASE_URL: db.url, KEYS_DIR: path.join(dir, 'keys'), OUTBOX_DIR: outboxDir,
+      PORT: String(port), ISSUER: url, DATABASE_URL: db.url, KEYS_DIR: keysDir, OUTBOX_DIR: outboxDir,
       RATE_LIMIT_MULTIPLIER: '100', ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,7 +85,7 @@ export async function spawnServer(opts: { env?: Record<string, string> } = {}): 
   await waitForLine(/OneDoor is running at/);
 
   return {
-    url, outboxDir, db, ds: db.ds, lines, stderr, waitForLine, exited,
+    url, outboxDir, keysDir, db, ds: db.ds, lines, stderr, waitForLine, exited,
     async addClient(metadata) {
       const now = new Date();
       await db.ds.getRepository(OidcClient).save({ clientId: String(metadata['client_id'] ?? randomUUID()), metadata: JSON.stringify(metadata), createdAt: now, updatedAt: now });

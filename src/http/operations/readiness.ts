@@ -9,11 +9,19 @@ import type { KeyMaterial } from '../../oidc/keys.js';
 export interface ReadinessCheck {
   name: string;
   run(): Promise<unknown>;
+  /**
+   * A state that needs an operator but not taking the node out of the load balancer (it still
+   * serves correctly), reported instead of `ok` when `run` passes; e.g. `keys: reload_failed`.
+   */
+  warning?(): CheckWarning | undefined;
 }
+
+/** Warnings a check may report; each one is documented in the README (/readyz). */
+export type CheckWarning = 'reload_failed';
 
 export interface ReadinessReport {
   status: 'ready' | 'unavailable' | 'draining';
-  checks: Record<string, 'ok' | 'failed' | 'timeout'>;
+  checks: Record<string, 'ok' | 'failed' | 'timeout' | CheckWarning>;
 }
 
 export interface Readiness {
@@ -33,7 +41,12 @@ function withTimeout(run: () => Promise<unknown>, ms: number): Promise<'ok' | 'f
   });
 }
 
-/** The checks every node has: its database answers a trivial query, its keys are loaded. */
+/**
+ * The checks every node has: its database answers a trivial query, its keys are loaded. A
+ * jwks.json changed into something unusable is `reload_failed`, not a failure: every node on
+ * the shared volume sees the same file, and all of them leaving the load balancer would be an
+ * outage, while each still signs with the keys it has.
+ */
 export function coreReadinessChecks(opts: { ds: DataSource; keys: KeyMaterial }): ReadinessCheck[] {
   return [
     { name: 'database', run: () => opts.ds.query('SELECT 1') },
@@ -42,6 +55,7 @@ export function coreReadinessChecks(opts: { ds: DataSource; keys: KeyMaterial })
       run: async () => {
         if (!opts.keys.jwks.keys.length || !opts.keys.cookieKeys.length || !opts.keys.kek) throw new Error('keys missing');
       },
+      warning: () => (opts.keys.reloadProblem ? 'reload_failed' : undefined),
     },
   ];
 }
@@ -56,8 +70,8 @@ export function createReadiness(opts: { checks: ReadinessCheck[]; timeoutMs?: nu
     startDraining() { draining = true; },
     get draining() { return draining; },
     async check() {
-      const results = await Promise.all(opts.checks.map(async (c) => [c.name, await withTimeout(() => c.run(), opts.timeoutMs ?? TIMEOUT_MS)] as const));
-      const checks = Object.fromEntries(results);
+      const results = await Promise.all(opts.checks.map(async (c) => [c.name, await withTimeout(() => c.run(), opts.timeoutMs ?? TIMEOUT_MS), c] as const));
+      const checks = Object.fromEntries(results.map(([name, r, c]) => [name, r === 'ok' ? c.warning?.() ?? r : r]));
       const status = draining ? 'draining' : results.every(([, r]) => r === 'ok') ? 'ready' : 'unavailable';
       return { status, checks };
     },

@@ -1,5 +1,10 @@
-import type { LetterSender } from './ports.js';
+import type { LetterSender, PersonRecord } from './ports.js';
 import { writeSandboxOutboxFile } from './sandboxOutbox.js';
+
+/** The address block at the top of a sandbox letter: `To: <name>`, then the lines of the address. */
+export function letterAddressBlock(name: string, a: PersonRecord['address']): string {
+  return [`To: ${name}`, a.street1, ...(a.street2 ? [a.street2] : []), `${a.city}, ${a.state} ${a.postalCode}`].join('\n');
+}
 
 /**
  * Sandbox postal mail: each letter is a `…-letter.txt` file in the outbox — `To: <name>`, the
@@ -8,9 +13,7 @@ import { writeSandboxOutboxFile } from './sandboxOutbox.js';
 export function createSandboxLetters(opts: { outboxDir: string }): LetterSender {
   return {
     async send(input) {
-      const a = input.address;
-      const lines = [`To: ${input.name}`, a.street1, ...(a.street2 ? [a.street2] : []), `${a.city}, ${a.state} ${a.postalCode}`];
-      writeSandboxOutboxFile({ outboxDir: opts.outboxDir, kind: 'letter', content: `${lines.join('\n')}\n\n${input.text}\n` });
+      writeSandboxOutboxFile({ outboxDir: opts.outboxDir, kind: 'letter', content: `${letterAddressBlock(input.name, input.address)}\n\n${input.text}\n` });
     },
   };
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { outboxStamp } from '../../shared/outbox.js';
 
 let seq = 0;
 
@@ -12,8 +13,7 @@ let seq = 0;
  */
 export function writeSandboxOutboxFile(opts: { outboxDir: string; kind: 'sms' | 'letter'; content: string }): string {
   fs.mkdirSync(opts.outboxDir, { recursive: true });
-  // Real time, not the domain clock: files must sort in the order they were written.
-  const stamp = new Date(Date.now()).toISOString().replace(/[-:]/g, '').replace('.', '');
+  const stamp = outboxStamp();
   const tmp = path.join(opts.outboxDir, `.${stamp}-${process.pid}-${opts.kind}.tmp`);
   fs.writeFileSync(tmp, opts.content, { mode: 0o600 });
   try {

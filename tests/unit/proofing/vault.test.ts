@@ -176,8 +176,24 @@ describe('sealRecord and openRecord', () => {
     const fresh = sealRecord({ kek: rotated, plaintext: pii, aad: ACCOUNT });
     expect(fresh.kid).toBe('newer');
     expect(openRecord({ kek: rotated, sealed: fresh, aad: ACCOUNT })).toEqual(pii);
-    // A node still holding the old KEK cannot open what the new entry sealed, and says why.
-    expect(() => openRecord({ kek, sealed: fresh, aad: ACCOUNT })).toThrow(/kid "newer"/);
+    // A KEK that cannot reload its file does not know the new kid, and says which.
+    expect(() => openRecord({ kek: { entries: [...kek.entries] }, sealed: fresh, aad: ACCOUNT })).toThrow(/kid "newer"/);
+    // A node still holding the KEK it read before the rotation re-reads the file on the kid it
+    // does not know (rotated on another node), opens the record and seals with the new entry.
+    expect(openRecord({ kek, sealed: fresh, aad: ACCOUNT })).toEqual(pii);
+    expect(kek.entries.map((e) => e.kid)).toEqual(['newer', old.kid]);
+    expect(sealRecord({ kek, plaintext: pii, aad: ACCOUNT }).kid).toBe('newer');
+  });
+
+  it('when the KEK file changes into something unusable, then reload keeps the entries it has and says why, without key material', () => {
+    const before = kek.entries.map((e) => e.kid);
+    const key = Buffer.alloc(32, 9).toString('base64url');
+    writeKekFile(`[{"kid": "half", "key": "${key}"`);
+    const r = kek.reload!();
+    expect(r).toEqual({ changed: false, problem: `${KEK_FILE} in KEYS_DIR is not valid JSON` });
+    expect(kek.entries.map((e) => e.kid)).toEqual(before);
+    // Nothing changed since: a stat, and the same entries.
+    expect(kek.reload!()).toEqual({ changed: false });
   });
 
   it('when rotateKek runs, then the new kid is first, the file stays 0600, and old records still open', async () => {

@@ -25,3 +25,16 @@ test('when the node starts draining, then it reports draining even though every 
   expect(r.draining).toBe(true);
   expect(await r.check()).toEqual({ status: 'draining', checks: { database: 'ok' } });
 });
+
+test('when a check passes with a warning (keys: reload_failed), then the node stays ready and the report shows the warning', async () => {
+  let warning: 'reload_failed' | undefined = 'reload_failed';
+  const r = createReadiness({ checks: [{ name: 'database', run: async () => 1 }, { name: 'keys', run: async () => undefined, warning: () => warning }] });
+  expect(await r.check()).toEqual({ status: 'ready', checks: { database: 'ok', keys: 'reload_failed' } });
+  warning = undefined;
+  expect(await r.check()).toEqual({ status: 'ready', checks: { database: 'ok', keys: 'ok' } });
+});
+
+test('when a check with a warning fails, then the failure is reported, not the warning', async () => {
+  const r = createReadiness({ checks: [{ name: 'keys', run: async () => { throw new Error('keys missing'); }, warning: () => 'reload_failed' }] });
+  expect(await r.check()).toEqual({ status: 'unavailable', checks: { keys: 'failed' } });
+});
