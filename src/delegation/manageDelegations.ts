@@ -39,16 +39,24 @@ export function checkTerms(terms: DelegationTerms, agencies: readonly string[], 
 
 const inviteHash = (pepper: string, code: string) => hmac(pepper, `delegation-invite:${normalizeReadableCode(code)}`);
 
-async function mailTo(deps: DelegationDeps, accountIdOrEmail: { accountId?: string | null; email?: string }, key: string, params: Record<string, unknown>): Promise<void> {
-  let email = accountIdOrEmail.email;
-  let locale = 'en';
-  if (accountIdOrEmail.accountId) {
-    const a = await deps.db.getRepository(Account).findOneBy({ id: accountIdOrEmail.accountId });
+/**
+ * Mails a person in their language: an account's own; for an address, its account's if it has
+ * one, else the sender's (someone invited by a French speaker most likely reads French). The
+ * sender never sees the mail, so its language tells them nothing about the address.
+ */
+async function mailTo(deps: DelegationDeps, to: { accountId: string | null } | { email: string; senderLocale: string }, key: string, params: Record<string, unknown>): Promise<void> {
+  const accounts = deps.db.getRepository(Account);
+  let email: string;
+  let locale: string;
+  if ('accountId' in to) {
+    const a = to.accountId ? await accounts.findOneBy({ id: to.accountId }) : null;
     if (!a) return;
     email = a.email;
     locale = a.locale;
+  } else {
+    email = to.email;
+    locale = (await accounts.findOneBy({ email: to.email.trim().toLowerCase() }))?.locale ?? to.senderLocale;
   }
-  if (!email) return;
   const t = deps.t(locale);
   await deps.mailer.send({ to: email, subject: t(`mail.${key}.subject`, params), text: t(`mail.${key}.body`, { ...params, url: `${deps.issuer}/helpers` }) });
 }
@@ -76,7 +84,7 @@ export async function inviteHelper(deps: DelegationDeps, opts: { principalId: st
   await deps.db.getRepository(Delegation).insert(d);
   await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: opts.principalId, type: 'invited', details: { scopes: opts.terms.scopes, clients: opts.terms.clientIds } });
   await recordEvent({ db: deps.db, accountId: opts.principalId, type: 'delegation_invited' });
-  await mailTo(deps, { email: opts.helperEmail }, 'delegation_invite', { principal: principal.email, code, days: DELEGATION_RULES.inviteTtlSeconds / 86400 });
+  await mailTo(deps, { email: opts.helperEmail, senderLocale: principal.locale }, 'delegation_invite', { principal: principal.email, code, days: DELEGATION_RULES.inviteTtlSeconds / 86400 });
   return { ok: true, delegation: d };
 }
 
@@ -147,7 +155,7 @@ export async function requestAccess(deps: DelegationDeps, opts: { helperId: stri
   await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: opts.helperId, type: 'requested', details: { scopes: opts.terms.scopes, clients: opts.terms.clientIds } });
   await recordEvent({ db: deps.db, accountId: opts.helperId, type: 'delegation_requested' });
   // Same mail whether or not the address has an account: no enumeration.
-  await mailTo(deps, { email: opts.principalEmail }, 'delegation_request', { helper: helper.email });
+  await mailTo(deps, { email: opts.principalEmail, senderLocale: helper.locale }, 'delegation_request', { helper: helper.email });
   return { ok: true, delegation: d };
 }
 

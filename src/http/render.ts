@@ -11,7 +11,8 @@ export interface PageState {
   csrf: string;
 }
 
-const LANGUAGE_LABELS: Record<Locale, string> = { en: 'English', es: 'Español' };
+/** Each language in its own name, as a person looking for it would recognise it. */
+const LANGUAGE_LABELS: Record<Locale, string> = { en: 'English', es: 'Español', fr: 'Français', 'zh-Hans': '简体中文' };
 
 /**
  * Links that switch language (`?lang=`), for the header. They reload the current page when it

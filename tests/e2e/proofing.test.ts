@@ -65,7 +65,7 @@ async function person(authenticator?: AuthenticatorOptions): Promise<PersonBrows
   return p;
 }
 
-const { look, settle, go, text } = pageHelpers({ serverUrl: () => server.url, prefix: 'proofing-' });
+const { look, settle, go, text, languageLink } = pageHelpers({ serverUrl: () => server.url, prefix: 'proofing-' });
 
 const h1 = (page: Page) => text(page.locator('h1'));
 const formError = (page: Page) => text(page.locator('#form-error'));
@@ -185,11 +185,11 @@ suite('identity verification and authenticator assurance in Chromium', () => {
     // 2. photos of the ID (front: a picture; back: the PDF417 barcode of a sandbox person).
     // The page in Spanish first: the language switch reloads it (a GET page).
     expect(path(page)).toBe('/verify/document');
-    await settle(page, () => page.getByRole('navigation', { name: 'Language' }).getByRole('link', { name: 'Español' }).click());
+    await settle(page, async () => (await languageLink(page, 'Español', page.getByRole('navigation', { name: 'Language' }))).click());
     expect(await h1(page)).toBe('Agregue fotos de su identificación');
     const esFileInputs = { names: await fileInputNames(p), instructions: (await page.locator('.usa-file-input__instructions').allTextContents()).map((t) => t.trim()) };
     await look(page, 'document-es');
-    await settle(page, () => page.getByRole('navigation', { name: 'Idioma' }).getByRole('link', { name: 'English' }).click());
+    await settle(page, async () => (await languageLink(page, 'English', page.getByRole('navigation', { name: 'Idioma' }))).click());
     expect(await h1(page)).toBe('Add photos of your ID');
     expect(await steps(page)).toEqual({ labels: STEP_LABELS, current: 'Your ID', done: ['Getting started'] });
     const enFileInputNames = await fileInputNames(p);

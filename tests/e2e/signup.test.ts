@@ -50,7 +50,7 @@ async function person(opts: Parameters<typeof openPersonBrowser>[1] = {}): Promi
   return p;
 }
 
-const { look, settle, go, text } = pageHelpers({ serverUrl: () => server.url });
+const { look, settle, go, text, languageLink } = pageHelpers({ serverUrl: () => server.url });
 
 const atAgency = (page: Page) => page.url().startsWith(agency.redirectUri);
 const isConsent = async (page: Page) => !atAgency(page) && (await page.getByTestId('consent-items').count()) > 0;
@@ -292,7 +292,7 @@ suite('a person in Chromium with a passkey on a virtual authenticator', () => {
     expect(await page.getByRole('button', { name: 'Iniciar sesión con una llave de acceso' }).isVisible()).toBe(true);
     await look(page, 'sign-in-es');
 
-    await settle(page, () => page.getByRole('navigation', { name: 'Idioma' }).getByRole('link', { name: 'English' }).click());
+    await settle(page, async () => (await languageLink(page, 'English', page.getByRole('navigation', { name: 'Idioma' }))).click());
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     expect(await text(page.locator('h1'))).toBe('Sign in');
     expect(await text(page.getByRole('navigation', { name: 'Language' }).locator('[aria-current]'))).toBe('English');
@@ -312,7 +312,7 @@ suite('a person in Chromium with a passkey on a virtual authenticator', () => {
     await settle(q.page, async () => (await signInButton(q.page)).click());
     expect(await text(q.page.locator('#form-error'))).toBe('Choose a passkey to sign in. Your browser needs JavaScript and passkey support.');
     await look(q.page, 'sign-in-no-passkey');
-    await settle(q.page, () => q.page.getByRole('navigation', { name: 'Language' }).getByRole('link', { name: 'Español' }).click());
+    await settle(q.page, async () => (await languageLink(q.page, 'Español', q.page.getByRole('navigation', { name: 'Language' }))).click());
     expect(await text(q.page.locator('h1'))).toBe('Iniciar sesión');
   });
 

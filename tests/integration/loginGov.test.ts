@@ -96,9 +96,7 @@ describe('authorization requests as Login.gov documents them', () => {
   test.each([['es', 'es'], ['ES', 'es'], ['fr', 'fr']])('when locale=%s (Login.gov\'s language parameter), then the page is in that language', async (locale, lang) => {
     const result = await outcome(authorizeUrl({ locale }));
     if (!result.signIn) throw new Error('expected the sign-in page');
-    // French arrives with the catalogs of issue 11; until then the page falls back to English.
-    if (lang === 'fr' && !/<html lang="fr">/.test(result.html)) expect(result.html).toContain('<html lang="en">');
-    else expect(result.html).toContain(`<html lang="${lang}">`);
+    expect(result.html).toContain(`<html lang="${lang}">`);
   });
 
   test.each([

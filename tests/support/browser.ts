@@ -117,8 +117,14 @@ export async function openPersonBrowser(browser: Browser, opts: {
    * the sign-in button would never be the one that signs in.
    */
   autofill?: boolean;
+  /** The window: a laptop's by default; `PHONE` for a phone held upright. */
+  viewport?: { width: number; height: number };
+  /** Off: a browser without JavaScript (the pages must still work, passkeys aside). */
+  javaScriptEnabled?: boolean;
 } = {}): Promise<PersonBrowser> {
-  const context = await browser.newContext({ locale: opts.locale ?? 'en-US', viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({
+    locale: opts.locale ?? 'en-US', viewport: opts.viewport ?? { width: 1280, height: 900 }, javaScriptEnabled: opts.javaScriptEnabled ?? true,
+  });
   context.setDefaultTimeout(15_000);
   if (!opts.autofill) {
     // Runs before the page's scripts, through CDP (not an inline script, so CSP does not apply).
@@ -206,4 +212,37 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = path.join(SHOTS_DIR, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/** A phone held upright (an iPhone 12–15's CSS width): every page must fit it. */
+export const PHONE = { width: 390, height: 844 };
+
+/**
+ * What sticks out past the right edge of the window: the document itself when it scrolls
+ * sideways, and each outermost visible element whose box ends beyond the edge (its descendants
+ * are not listed again). Empty when the page fits.
+ */
+export async function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const out: string[] = [];
+    if (document.documentElement.scrollWidth > width) out.push(`the document is ${document.documentElement.scrollWidth}px wide in a ${width}px window`);
+    const describe = (el: Element) => {
+      const cls = [...el.classList].slice(0, 3).map((c) => `.${c}`).join('');
+      const txt = (el.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 40);
+      return `<${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${cls}> "${txt}"`;
+    };
+    const walk = (el: Element) => {
+      const box = el.getBoundingClientRect();
+      const style = getComputedStyle(el);
+      if (style.display === 'none' || style.visibility === 'hidden') return;
+      if (box.width > 0 && box.height > 0 && box.right > width + 0.5) {
+        out.push(`${describe(el)} ends at ${Math.round(box.right)}px`);
+        return;
+      }
+      for (const child of el.children) walk(child);
+    };
+    walk(document.body);
+    return out;
+  });
 }

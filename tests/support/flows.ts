@@ -10,10 +10,9 @@ export function interactionUid(url: string): string {
   return m[1]!;
 }
 
-/** The code a confirmation mail carries (first run of 6 digits in the subject). */
+/** The code a confirmation mail carries (first run of 6 digits in the subject, in any language). */
 export function codeFromMail(mail: string): string {
-  const subject = mail.split('\n').find((l) => l.startsWith('Subject:')) ?? '';
-  const m = subject.match(/(\d{6})/);
+  const m = readMail(mail).subject.match(/(\d{6})/);
   if (!m) throw new Error('no code in the mail subject');
   return m[1]!;
 }
@@ -85,12 +84,35 @@ export async function signIn(opts: { server: TestServer; authenticator: SoftAuth
   return { agent, landing };
 }
 
-/** A mail's headers and its quoted-printable body, decoded to text. */
-export function decodeMail(raw: string): string {
+/** RFC 2047 encoded words (`=?UTF-8?B?…?=`, `=?UTF-8?Q?…?=`), as nodemailer writes non-ASCII headers. */
+function decodeHeader(value: string): string {
+  return value
+    .replace(/\?=\s+=\?/g, '?==?') // whitespace between adjacent encoded words is not text
+    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_, _charset: string, enc: string, data: string) => (enc.toUpperCase() === 'B'
+      ? Buffer.from(data, 'base64')
+      : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1')).toString('utf8'));
+}
+
+/** A mail file read as a person's mail program would show it: headers unfolded and decoded, the body in UTF-8. */
+export function readMail(raw: string): { headers: Map<string, string>; subject: string; to: string; text: string } {
   const split = raw.search(/\r?\n\r?\n/);
-  const head = raw.slice(0, split).replace(/\r?\n[ \t]+/g, ' ');
-  const text = raw.slice(split).replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-  return head + text;
+  const headers = new Map<string, string>();
+  for (const line of raw.slice(0, split).replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.set(line.slice(0, colon).toLowerCase(), decodeHeader(line.slice(colon + 1).trim()));
+  }
+  const body = raw.slice(split).replace(/^\r?\n\r?\n/, '');
+  const encoding = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
+  const text = encoding === 'base64' ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
+    : encoding === 'quoted-printable' ? Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8')
+    : body;
+  return { headers, subject: headers.get('subject') ?? '', to: headers.get('to') ?? '', text };
+}
+
+/** A mail's headers and body, decoded to text (`Subject: …` lines and all), for `toContain` checks. */
+export function decodeMail(raw: string): string {
+  const mail = readMail(raw);
+  return `${[...mail.headers].map(([k, v]) => `${k.replace(/(^|-)[a-z]/g, (c) => c.toUpperCase())}: ${v}`).join('\n')}\n\n${mail.text}`;
 }
 
 /** The delegation invitation code in a mail's body (never a look-alike from its headers). */
