@@ -9,7 +9,7 @@ const DAY = 24 * HOUR;
 
 /**
  * How often what can be guessed may be tried, and how often what costs money or reaches someone
- * else's inbox, phone or letterbox may be sent (README, "Limits on guessing and sending").
+ * else's inbox, phone or letterbox may be sent (docs/security.md, "Limits on guessing and sending").
  *
  * - `source` counts per client IP and scales with RATE_LIMIT_MULTIPLIER (offices, libraries and
  *   carriers put many people behind one address); `account`, `address` (the address a code was

@@ -7,7 +7,7 @@ import { isMysql, readSqlDate, sqlDialect, writeSqlDate } from '../shared/sqlVal
 /** At most this many artifact reads share one statement. */
 const MAX_READS_PER_STATEMENT = 50;
 
-/** How long a node keeps a client's metadata before reading it again (README: Clients). */
+/** How long a node keeps a client's metadata before reading it again (docs/operators.md: Clients). */
 export const CLIENT_CACHE_MS = 1000;
 
 /**
@@ -52,7 +52,7 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
   const FIND_CLIENT = `SELECT ${q('client_id')}, ${q('metadata')} FROM ${q('oidc_clients')} WHERE ${q('client_id')} = ?`;
   // An agency's client is read on every token request and several times per sign-in, and only
   // changes when an operator runs `onedoor clients add --replace` or `remove`: each node keeps
-  // what it read for CLIENT_CACHE_MS, so such a change reaches every node within that (README).
+  // what it read for CLIENT_CACHE_MS, so such a change reaches every node within that (docs/operators.md).
   // Only ids that are exactly a client's are kept (MySQL's collation would also match the id
   // with trailing spaces), so the cache is no bigger than the list of clients.
   const clientRows = new Map<string, { metadata: string; until: number }>();

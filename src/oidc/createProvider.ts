@@ -295,10 +295,10 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((u) => new URL(u).origin === origin) ?? false,
     renderError: (ctx, out, error) => pages.renderError(ctx, out as unknown as Record<string, string>, error),
     // Agencies' clocks drift: a client assertion (or request object) whose iat/nbf is up to this
-    // many seconds in the future, or exp this far in the past, is still accepted (README).
+    // many seconds in the future, or exp this far in the past, is still accepted (docs/operators.md, Clock tolerance).
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
     // Every outgoing call (jwks_uri, sector_identifier_uri, back-channel logout) goes through
-    // OneDoor's outgoing-request helper: https to public addresses only (README "Outgoing requests").
+    // OneDoor's outgoing-request helper: https to public addresses only (docs/operators.md, Outgoing requests).
     fetch: providerFetch({ policy: config }),
     // Scope claims (email…) go to userinfo; the ID token carries only what `openid` and the
     // claims parameter ask for (OIDC Core §5.4).

@@ -7,7 +7,7 @@ const { Check, Prompt } = interactionPolicy;
 /**
  * First in the policy, before anyone signs in: a request for something OneDoor deliberately does
  * not offer (Login.gov's PIV/CAC values) is refused with a clear OAuth error at once, rather than
- * silently ignored as unknown values are (README: Switching from Login.gov).
+ * silently ignored as unknown values are (docs/agencies.md: Switching from Login.gov).
  */
 export function unsupportedRequestPrompt() {
   return new Prompt(

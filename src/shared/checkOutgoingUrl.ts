@@ -24,7 +24,7 @@ export type CheckOutgoingUrlResult =
   | { ok: false; reason: 'invalid_url' | 'scheme_not_allowed' | 'name_not_resolved' }
   | { ok: false; reason: 'address_not_allowed'; address: string; use: AddressUse };
 
-/** While OneDoor runs on localhost, plain http to these hosts stays allowed (README: a developer's agency). */
+/** While OneDoor runs on localhost, plain http to these hosts stays allowed (docs/agencies.md: a developer's agency). */
 const DEV_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** RFC 6761 §6.3: `localhost` and names under it are the loopback interface, whatever a resolver says. */

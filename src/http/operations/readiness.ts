@@ -16,7 +16,7 @@ export interface ReadinessCheck {
   warning?(): CheckWarning | undefined;
 }
 
-/** Warnings a check may report; each one is documented in the README (/readyz). */
+/** Warnings a check may report; each one is documented in docs/operators.md (/readyz). */
 export type CheckWarning = 'reload_failed';
 
 export interface ReadinessReport {
