@@ -340,5 +340,37 @@ suite('a person in Chromium with a passkey on a virtual authenticator', () => {
     await go(page, `${server.url}/account`);
     expect(await page.getByTestId('history').locator('td').allTextContents()).toContain('Unsuccessful sign-in attempt');
   });
-});
 
+  test('when a Login.gov integration sends prompt=select_account to someone signed in, then they see whom they continue as, can continue, or use another account and the agency gets that one', async () => {
+    const first = await signUpInBrowser();
+    const firstSub = (await agency.redeem(first.p.page.url(), first.auth)).claims()!.sub;
+    const { page } = first.p;
+
+    // Continue as the person already signed in.
+    const again = await agency.authorize({ prompt: 'select_account', acr_values: 'urn:acr.login.gov:auth-only' });
+    await go(page, again.url);
+    expect(await text(page.locator('h1'))).toBe('Continue to Example Benefits Agency?');
+    expect(await text(page.getByRole('button', { name: `Continue as ${first.address}` }))).toBe(`Continue as ${first.address}`);
+    await look(page, 'select-account');
+    await settle(page, () => page.getByRole('button', { name: `Continue as ${first.address}` }).click());
+    expect(atAgency(page)).toBe(true);
+    expect((await agency.redeem(page.url(), again)).claims()!.sub).toBe(firstSub);
+
+    // Someone else at the same browser: another account, with its own passkey on this device.
+    const other = await signUpInBrowser();
+    const otherSub = (await agency.redeem(other.p.page.url(), other.auth)).claims()!.sub;
+    // (This device now holds the other person's passkey only: the browser would otherwise offer the first one's.)
+    await first.p.authenticator.cdp.send('WebAuthn.clearCredentials', { authenticatorId: first.p.authenticator.id });
+    await first.p.authenticator.addCredentials(other.credentials);
+    const switching = await agency.authorize({ prompt: 'select_account' });
+    await go(page, switching.url);
+    await settle(page, () => page.getByRole('button', { name: 'Use another account' }).click());
+    expect(await text(page.locator('h1'))).toBe('Sign in');
+    await page.getByLabel('Email address (optional)').fill(other.address);
+    // Signing in as another person ends the first one's session first (oidc-provider's own page
+    // submits itself), then the same authorization goes on.
+    await settle(page, async () => (await signInButton(page)).click());
+    await page.waitForURL((u) => u.toString().startsWith(agency.redirectUri), { timeout: 15_000 });
+    expect((await agency.redeem(page.url(), switching)).claims()!.sub).toBe(otherSub);
+  });
+});
