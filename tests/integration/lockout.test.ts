@@ -84,10 +84,10 @@ const account = (email: string) => server.ds.getRepository(Account).findOneByOrF
 /** Every mail to an address so far, decoded, once at least `atLeast` have been written (alerts go out in the background). */
 async function mailsTo(address: string, atLeast = 0): Promise<string[]> {
   const read = () => fs.readdirSync(server.outboxDir).filter((f) => f.endsWith('.eml')).sort()
-    // decodeMail undoes quoted-printable byte by byte; the bytes are UTF-8.
-    .map((f) => Buffer.from(decodeMail(fs.readFileSync(path.join(server.outboxDir, f), 'utf8')), 'latin1').toString('utf8'))
+    // decodeMail gives the headers and body as text (UTF-8 decoded).
+    .map((f) => decodeMail(fs.readFileSync(path.join(server.outboxDir, f), 'utf8')))
     .filter((m) => m.split(/\r?\n/).some((l) => l.toLowerCase() === `to: ${address}`));
-  for (let i = 0; i < 200 && read().length < atLeast; i += 1) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 800 && read().length < atLeast; i += 1) await new Promise((r) => setTimeout(r, 25));
   return read();
 }
 const alerts = (mails: string[]) => mails.filter((m) => /entered a wrong recovery code|escribió un código de recuperación incorrecto/.test(m));
