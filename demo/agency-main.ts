@@ -3,7 +3,7 @@
  * Reads its configuration from the environment and the files `npm run demo` generated:
  *   ONEDOOR_ISSUER  OneDoor's issuer URL (http://localhost:3000)
  *   AGENCY_PORT     port to listen on (4000)
- *   DEMO_DIR        folder with client.json and private-key.jwk.json (data/demo)
+ *   DEMO_DIR        folder with client.json, phone-client.json and private-key.jwk.json (data/demo)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,8 +30,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 const { client_id: clientId } = readJson<{ client_id: string }>('client.json');
 const privateJwk = readJson<JWK>('private-key.jwk.json');
+// The phone channel's client (CIBA) is optional: without it the Phone agent page says how to set it up.
+const phoneClientId = fs.existsSync(path.join(demoDir, 'phone-client.json')) ? readJson<{ client_id: string }>('phone-client.json').client_id : undefined;
 
-const agency = await createAgency({ issuer, clientId, privateJwk, port });
+const agency = await createAgency({ issuer, clientId, privateJwk, port, phoneClientId });
 process.stdout.write(`Demo Benefits Agency is running at ${agency.url} (client ${clientId}, issuer ${issuer})\n`);
 
 const stop = () => { agency.close().finally(() => process.exit(0)); };

@@ -8,6 +8,7 @@
  * - RP-initiated logout and back-channel logout
  *   (https://openid.net/specs/openid-connect-rpinitiated-1_0.html,
  *   https://openid.net/specs/openid-connect-backchannel-1_0.html)
+ * - a "Phone agent" page that verifies a caller with the phone channel (CIBA): phoneAgent.ts
  *
  * Plain node:http, openid-client 6 and jose; sessions are kept in memory (use your own
  * session store in production). Nothing about the person is logged.
@@ -17,6 +18,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { phoneAgent } from './phoneAgent.js';
+import { errorCode, escapeHtml, layout, parseCookies, readBody, redirect, securityHeaders, sendHtml, sendJson } from './web.js';
 
 export interface AgencyOptions {
   /** OneDoor's issuer URL (or Login.gov's: same code, same scopes and acr values). */
@@ -32,6 +35,8 @@ export interface AgencyOptions {
   redirectBase?: string;
   /** Where one-line request logs go (method, path, status: never codes, tokens or claims). */
   log?: (line: string) => void;
+  /** The client_id of this agency's phone-channel (CIBA) client, for the Phone agent page; its keys are this site's /jwks.json. */
+  phoneClientId?: string | undefined;
 }
 
 export interface Agency {
@@ -241,6 +246,17 @@ export async function createAgency(opts: AgencyOptions): Promise<Agency> {
     res.writeHead(200).end();
   }
 
+  // ---- the phone channel's keys and the Phone agent page -------------------------------------
+
+  /** This site's public signing key, for the phone-channel client's `jwks_uri` (never the private half). */
+  async function jwks(_req: http.IncomingMessage, res: http.ServerResponse) {
+    const { d: _private, ...publicJwk } = privateJwk;
+    res.setHeader('cache-control', 'max-age=300');
+    sendJson(res, 200, { keys: [publicJwk] });
+  }
+
+  const agent = phoneAgent({ issuer, clientId: opts.phoneClientId, privateJwk, secure: () => secure, log });
+
   // ---- server ------------------------------------------------------------------------------
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', redirectBase);
@@ -252,6 +268,10 @@ export async function createAgency(opts: AgencyOptions): Promise<Agency> {
       'GET /callback': () => callback(req, res, url),
       'GET /logout': () => logout(req, res),
       'POST /backchannel-logout': () => backchannelLogout(req, res),
+      'GET /jwks.json': () => jwks(req, res),
+      'GET /phone': () => agent.page(req, res, url),
+      'POST /phone': () => agent.start(req, res, url),
+      'GET /phone/call': () => agent.status(req, res, url),
     } as Record<string, (() => Promise<void>) | undefined>)[route];
     (handler ?? (async () => sendHtml(res, 404, errorPage('There is no page here.'))))()
       .catch((err: unknown) => {
@@ -280,84 +300,7 @@ export async function createAgency(opts: AgencyOptions): Promise<Agency> {
   };
 }
 
-// ---- small helpers -----------------------------------------------------------------------------
-
-function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
-  }
-  return out;
-}
-
-async function readBody(req: http.IncomingMessage, limit = 64 * 1024): Promise<string> {
-  let body = '';
-  for await (const chunk of req) {
-    body += chunk;
-    if (body.length > limit) throw new Error('body too large');
-  }
-  return body;
-}
-
-/** Only an error's code or class: messages can carry request data. */
-function errorCode(err: unknown): string {
-  const e = err as { error?: unknown; code?: unknown; name?: unknown };
-  return String(e?.error ?? e?.code ?? e?.name ?? 'error');
-}
-
-function securityHeaders(res: http.ServerResponse, issuerOrigin: string): void {
-  // The sign-in form redirects to OneDoor, so OneDoor's origin is an allowed form target.
-  res.setHeader('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${issuerOrigin}; frame-ancestors 'none'; base-uri 'none'`);
-  res.setHeader('x-content-type-options', 'nosniff');
-  // The callback URL carries the authorization code: never send it on as a Referer.
-  res.setHeader('referrer-policy', 'no-referrer');
-  res.setHeader('cache-control', 'no-store');
-}
-
-function redirect(res: http.ServerResponse, location: string): void {
-  res.writeHead(303, { location }).end();
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-function sendHtml(res: http.ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
 // ---- pages ---------------------------------------------------------------------------------
-
-function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} – Demo Benefits Agency</title>
-<style>
-  body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 0 auto; padding: 1rem; color: #1b1b1b; line-height: 1.5; }
-  header { border-bottom: 4px solid #2e6f40; margin-bottom: 1.5rem; }
-  header p { margin: 0 0 .5rem; color: #555; }
-  pre { background: #f4f4f4; padding: 1rem; overflow-x: auto; border-radius: 4px; }
-  button, .button { font: inherit; background: #2e6f40; color: #fff; border: 0; border-radius: 4px; padding: .6rem 1.2rem; cursor: pointer; text-decoration: none; display: inline-block; }
-  label { display: block; font-weight: 600; margin-bottom: .25rem; }
-  select { font: inherit; padding: .3rem; margin-bottom: 1rem; max-width: 100%; }
-</style>
-</head>
-<body>
-<header><h1>Demo Benefits Agency</h1><p>A sample agency site that signs people in with OneDoor.</p></header>
-<main>
-${body}
-</main>
-</body>
-</html>`;
-}
 
 function signedOutPage(): string {
   const options = ACR_CHOICES.map((c) => `<option value="${escapeHtml(c.value)}">${escapeHtml(c.label)}</option>`).join('');

@@ -33,3 +33,24 @@ export function demoClientFile({ agencyUrl, publicJwk, clientId = 'demo-agency',
     response_types: ['code'],
   };
 }
+
+/**
+ * The agency's second client file, for its back end's phone channel (CIBA): the Phone agent page
+ * asks OneDoor to confirm a caller. It signs its requests with the same key, published at this
+ * site's /jwks.json: that URL's host is the client's sector, the same as the sign-in client's
+ * redirect URI, so a person has the same `sub` on both. Poll delivery: the site asks the token
+ * endpoint every few seconds until the caller answers.
+ */
+export function demoPhoneClientFile({ agencyUrl, clientId = 'demo-agency-phone', clientName = 'Demo Benefits Agency' }: Omit<DemoClientFileOptions, 'publicJwk'>) {
+  return {
+    client_id: clientId,
+    client_name: clientName,
+    grant_types: ['urn:openid:params:grant-type:ciba'],
+    // No browser sign-in through this client: no redirect URIs, no response types.
+    response_types: [],
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    jwks_uri: `${agencyUrl}/jwks.json`,
+    backchannel_token_delivery_mode: 'poll',
+  };
+}

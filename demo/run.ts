@@ -2,9 +2,10 @@
  * `npm run demo`: OneDoor plus a sample agency site, registered as a private_key_jwt client.
  *
  * 1. Creates the agency's ES256 key pair once (DEMO_DIR/private-key.jwk.json) and writes its
- *    client file (DEMO_DIR/client.json) for the current ports.
- * 2. Registers the client with OneDoor through the operator command, as an operator would:
- *    `onedoor migrate`, then `onedoor clients add DEMO_DIR/client.json --replace`.
+ *    client files for the current ports: DEMO_DIR/client.json (sign-in) and
+ *    DEMO_DIR/phone-client.json (the Phone agent page's phone channel, CIBA).
+ * 2. Registers the clients with OneDoor through the operator command, as an operator would:
+ *    `onedoor migrate`, then `onedoor clients add DEMO_DIR/<file> --replace`.
  * 3. Starts OneDoor (`tsx src/main.ts`) and the agency (`tsx demo/agency-main.ts`), waits until
  *    both answer, prints their URLs and prefixes their output. Ctrl-C stops both.
  *
@@ -18,7 +19,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { demoClientFile } from './demoClientFile.js';
+import { demoClientFile, demoPhoneClientFile } from './demoClientFile.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -42,6 +43,7 @@ const ISSUER = (process.env['ISSUER'] ?? `http://localhost:${PORT}`).replace(/\/
 const AGENCY_URL = `http://localhost:${AGENCY_PORT}`;
 const KEY_FILE = path.join(DEMO_DIR, 'private-key.jwk.json');
 const CLIENT_FILE = path.join(DEMO_DIR, 'client.json');
+const PHONE_CLIENT_FILE = path.join(DEMO_DIR, 'phone-client.json');
 
 /** The agency's signing key: made once, kept private (mode 600, under the gitignored data/). */
 async function loadOrCreateAgencyKey(): Promise<JWK> {
@@ -132,9 +134,11 @@ async function main(): Promise<void> {
   const clientFile = demoClientFile({ agencyUrl: AGENCY_URL, publicJwk: privateJwk });
   fs.mkdirSync(DEMO_DIR, { recursive: true });
   fs.writeFileSync(CLIENT_FILE, `${JSON.stringify(clientFile, null, 2)}\n`);
+  fs.writeFileSync(PHONE_CLIENT_FILE, `${JSON.stringify(demoPhoneClientFile({ agencyUrl: AGENCY_URL }), null, 2)}\n`);
 
   await onedoorCli(['migrate']);
   await onedoorCli(['clients', 'add', CLIENT_FILE, '--replace']);
+  await onedoorCli(['clients', 'add', PHONE_CLIENT_FILE, '--replace']);
 
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
@@ -147,6 +151,7 @@ async function main(): Promise<void> {
   process.stdout.write(`
   OneDoor                ${ISSUER}
   Demo Benefits Agency   ${AGENCY_URL}   <- open this, press "Sign in with OneDoor"
+  Phone agent            ${AGENCY_URL}/phone   <- verify a caller by their OneDoor passkey
 
   Sign-up codes are mailed to the outbox folder (${process.env['OUTBOX_DIR'] ?? 'data/outbox'}).
   Press Ctrl-C to stop both.

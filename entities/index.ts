@@ -6,14 +6,16 @@ import { DelegationEvent } from './DelegationEvent.js';
 import { EmailConfirmation } from './EmailConfirmation.js';
 import { OidcClient } from './OidcClient.js';
 import { OidcPayload } from './OidcPayload.js';
+import { PairwiseSubject } from './PairwiseSubject.js';
 import { Passkey } from './Passkey.js';
 import { ProofingImage } from './ProofingImage.js';
+import { PhoneRequest } from './PhoneRequest.js';
 import { ProofingSession } from './ProofingSession.js';
 import { VerifiedProfile } from './VerifiedProfile.js';
 import { RecoveryCode } from './RecoveryCode.js';
 import { SecurityEventDelivery } from './SecurityEventDelivery.js';
 import { WebAuthnChallenge } from './WebAuthnChallenge.js';
 
-export { Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingImage, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge };
+export { Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, PairwiseSubject, Passkey, PhoneRequest, ProofingImage, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge };
 
-export const entities = [Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, Passkey, ProofingImage, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge];
+export const entities = [Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, PairwiseSubject, Passkey, PhoneRequest, ProofingImage, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge];

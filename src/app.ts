@@ -13,6 +13,10 @@ import { requestContext } from './http/middleware/requestContext.js';
 import { securityHeaders } from './http/middleware/securityHeaders.js';
 import { providerPages } from './http/providerPages.js';
 import { publicClientFromCode } from './http/middleware/publicClientFromCode.js';
+import { phonePollInterval } from './http/middleware/phonePollInterval.js';
+import { phoneChannelDeps } from './http/phoneChannelDeps.js';
+import { createLimits } from './http/limits.js';
+import { phoneRouter } from './http/routes/phoneRouter.js';
 import { accountRouter } from './http/routes/accountRouter.js';
 import { delegationRouter } from './http/routes/delegationRouter.js';
 import { homeRouter } from './http/routes/homeRouter.js';
@@ -72,7 +76,6 @@ export function createApp({ config, ds, keys, mailer, vendors, decodePool: decod
   logger.info({ authenticators: models.length, hardwareProtected: models.filter((m) => m.hardwareProtected).length },
     models.length ? 'attestation trust store loaded' : 'no attestation trust store (ATTESTATION_TRUST_STORE): no passkey can meet AAL3');
   const redis = config.redisUrl ? connectRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }) : undefined;
-  const provider = createProvider({ config, ds, keys, pages: providerPages(), redis, attestationTrust });
   const metrics = createMetrics();
   countDomainEvents({ ds, metrics });
   const readiness = createReadiness({ checks: [...coreReadinessChecks({ ds, keys }), ...(redis ? [{ name: 'redis', run: async () => { await redis.ping(); } }] : []), ...readinessChecks] });
@@ -83,14 +86,16 @@ export function createApp({ config, ds, keys, mailer, vendors, decodePool: decod
       refused: (reason) => metrics.imageDecodesRefused.inc({ reason }),
     },
   });
+  const limitStore = { ...(redis ? { redis } : { ds }), keySecret: keys.secrets.pepper };
+  const mail = mailer ?? createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom });
+  const vendorPorts = vendors ?? createVendors({ vendor: config.proofingVendor, outboxDir: config.outboxDir });
+  const limits = createLimits({ limitStore, config });
+  const phone = phoneChannelDeps({ ds, keys, config, mailer: mail, sms: vendorPorts.sms, metrics, limits });
+  const provider = createProvider({ config, ds, keys, pages: providerPages(), redis, attestationTrust, phone });
   const deps: HttpDeps = {
-    config, ds, keys, provider, metrics,
-    mailer: mailer ?? createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom }),
+    config, ds, keys, provider, metrics, mailer: mail,
     rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin },
-    attestationTrust,
-    vendors: vendors ?? createVendors({ vendor: config.proofingVendor, outboxDir: config.outboxDir }),
-    decodePool,
-    limitStore: { ...(redis ? { redis } : { ds }), keySecret: keys.secrets.pepper },
+    attestationTrust, vendors: vendorPorts, decodePool, limitStore,
   };
 
   const app = new Koa();
@@ -108,21 +113,22 @@ export function createApp({ config, ds, keys, mailer, vendors, decodePool: decod
   // OneDoor's pages: parsed bodies, CSRF tokens, per-IP limits on unsafe requests. Every
   // other path belongs to the provider, which parses and protects its own endpoints.
   const pages = new Router();
-  pages.use(homeRouter().routes(), interactionRouter(deps).routes(), accountRouter(deps).routes(), proofingRouter(deps).routes(), delegationRouter(deps).routes());
+  pages.use(homeRouter().routes(), interactionRouter(deps).routes(), accountRouter(deps).routes(), proofingRouter(deps).routes(), delegationRouter(deps).routes(), phoneRouter(deps).routes());
   const pageRoutes = pages.routes();
   const pagesLimiter = limitPerIp(createLimiter({ store: deps.limitStore, keyPrefix: 'pages', points: Math.ceil(300 * config.rateLimitMultiplier), durationSeconds: 60 }));
   const parse = bodyParser({ enableTypes: ['form', 'json'], formLimit: '100kb', jsonLimit: '100kb' });
   const csrfCheck = csrf({ secret: hmac(keys.cookieKeys[0]!, 'csrf'), secure, uploadPaths: new Set(Object.keys(UPLOADS)) });
   app.use(async (ctx, next) => {
-    if (!/^\/(?:$|healthz$|interaction\/|account(?:\/|$)|verify(?:\/|$)|helpers(?:\/|$))/.test(ctx.path)) return next();
+    if (!/^\/(?:$|healthz$|interaction\/|account(?:\/|$)|verify(?:\/|$)|helpers(?:\/|$)|phone\/)/.test(ctx.path)) return next();
     await pagesLimiter(ctx, () => parse(ctx, () => csrfCheck(ctx, () => pageRoutes(ctx as never, async () => {}))));
   });
 
-  // The provider's back-channel endpoints (token, introspection, revocation, PAR) get a per-IP
+  // The provider's back-channel endpoints (token, introspection, revocation, PAR, CIBA) get a per-IP
   // limit too; agencies call them from servers, so it is generous.
   app.use(limitProtocolEndpoints(createLimiter({ store: deps.limitStore, keyPrefix: 'token-ip', points: Math.ceil(1200 * config.rateLimitMultiplier), durationSeconds: 60 })));
 
   app.use(publicClientFromCode({ provider }));
+  app.use(phonePollInterval({ limiter: limits.phoneRequestPoll, onSlowDown: () => phone.count('slow_down') }));
   app.use(observeProvider({ provider, metrics }));
   app.use(mount(provider));
   return { app, deps, readiness, metrics, close: async () => { await decodePool.close(); if (redis) await redis.quit(); } };

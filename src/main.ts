@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { purgeExpiredPayloads } from './oidc/createAdapter.js';
 import { purgeExpiredRateLimits } from './http/middleware/databaseRateLimit.js';
+import { purgePhoneRequests } from './phone/purgePhoneRequests.js';
 import { watchSigningKeys } from './oidc/watchSigningKeys.js';
 import { maintainDelegationsAndSessions } from './oidc/endDelegation.js';
 import { deliverSecurityEvents } from './oidc/deliverSecurityEvents.js';
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     purgeExpiredPayloads(ds).catch((err: Error) => logger.warn({ error: err.name }, 'purge of expired protocol artifacts failed'));
     purgeExpiredRateLimits(ds).catch((err: Error) => logger.warn({ error: err.name }, 'purge of expired rate-limit counters failed'));
     void purgeMessages();
+    purgePhoneRequests({ db: ds }).catch((err: Error) => logger.warn({ error: err.name }, 'purge of old phone requests failed'));
   }, 5 * 60 * 1000);
   purge.unref();
   // Delegations: reminders a week before they end, and expiry (with back-channel logouts).

@@ -1,7 +1,7 @@
 import { In, Not, type EntityManager } from 'typeorm';
 import {
-  Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcPayload, Passkey, ProofingImage, ProofingSession,
-  RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge,
+  Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcPayload, PairwiseSubject, Passkey, PhoneRequest,
+  ProofingImage, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge,
 } from '../../entities/index.js';
 import { connectedClientIds, queueSecurityEvent, SECURITY_EVENT_TYPES } from '../audit/queueSecurityEvent.js';
 import { recordEvent } from '../audit/recordEvent.js';
@@ -35,7 +35,8 @@ export interface DeleteAccountOptions {
  * 2. `endAccess` ends sessions and delegations the way the person and their helpers would
  *    (back-channel logouts, mail to the other person, history on both sides);
  * 3. all rows go: passkeys, recovery codes, verified identity, proofing in progress (and its photos), consents
- *    and protocol artifacts, delegations both ways with their history, the person's own history.
+ *    and protocol artifacts, delegations both ways with their history, the person's own history,
+ *    their phone requests and the pairwise subjects agencies were given for them.
  * 4. the person's messages in the outbox go too: mail to their address, SMS to the phone numbers
  *    they gave and letters to them during identity proofing (read from the sealed profile and
  *    draft before step 3 deletes them).
@@ -60,7 +61,7 @@ export async function deleteAccount(opts: DeleteAccountOptions): Promise<DeleteA
     const account = await db.getRepository(Account).findOneByOrFail({ id: accountId });
     await revokeAllGrants({ db, accountId });
     await db.getRepository(OidcPayload).delete({ accountId });
-    for (const entity of [Passkey, RecoveryCode, VerifiedProfile, ProofingSession, ProofingImage, WebAuthnChallenge, AuditEvent] as const) {
+    for (const entity of [Passkey, RecoveryCode, VerifiedProfile, ProofingSession, ProofingImage, WebAuthnChallenge, AuditEvent, PhoneRequest, PairwiseSubject] as const) {
       await db.getRepository(entity).delete({ accountId });
     }
     await db.getRepository(EmailConfirmation).delete({ email: account.email });

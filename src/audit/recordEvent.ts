@@ -14,6 +14,7 @@ export const AUDIT_EVENT_TYPES = [
   'delegation_invited', 'delegation_requested', 'delegation_accepted', 'delegation_declined', 'delegation_approved',
   'delegation_revoked', 'delegation_expired', 'delegation_used',
   'account_disabled', 'account_enabled', 'account_deleted',
+  'phone_request_received', 'phone_confirmed', 'phone_confirmed_for', 'phone_denied', 'phone_not_me', 'phone_unmet',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { PHONE_RULES } from '../phone/phoneRules.js';
 import { clock } from '../shared/clock.js';
 import type { HttpDeps } from './deps.js';
 import { createLimiter, type LimitResult, type Limiter } from './middleware/rateLimit.js';
@@ -22,6 +23,11 @@ const DAY = 24 * HOUR;
  * - Passkeys are never throttled per account: an assertion cannot be guessed. Failed assertions
  *   count per source (`passkeyFailureSource`) only after verification has failed, so a valid
  *   assertion always gets in, whatever others did from its account or its address.
+ * - The phone channel (CIBA, docs/agencies.md "Phone channel (CIBA)") counts per `client` (an agency's
+ *   back end), per `person` and agency (the account, or the address asked for when it has none:
+ *   the same count either way, so the limit says nothing about who has an account), and per
+ *   `request` (polls of one `auth_req_id`: faster than PHONE_RULES.pollIntervalSeconds is
+ *   `slow_down`). None scales.
  */
 export const LIMITS = {
   recoveryCodeSource: { per: 'source', points: 20, seconds: HOUR },
@@ -40,7 +46,10 @@ export const LIMITS = {
   letterAddress: { per: 'destination', points: 3, seconds: 30 * DAY },
   helperMailAccount: { per: 'account', points: 10, seconds: DAY },
   helperMailAddress: { per: 'destination', points: 3, seconds: DAY },
-} as const satisfies Record<string, { per: 'source' | 'account' | 'address' | 'destination'; points: number; seconds: number }>;
+  phoneRequestClient: { per: 'client', points: 120, seconds: 60 },
+  phoneRequestPersonAgency: { per: 'person', points: 10, seconds: DAY },
+  phoneRequestPoll: { per: 'request', points: 1, seconds: PHONE_RULES.pollIntervalSeconds },
+} as const satisfies Record<string, { per: 'source' | 'account' | 'address' | 'destination' | 'client' | 'person' | 'request'; points: number; seconds: number }>;
 
 export type LimitName = keyof typeof LIMITS;
 export type Limits = Record<LimitName, Limiter>;

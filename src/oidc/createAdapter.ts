@@ -7,6 +7,13 @@ import { isMysql, readSqlDate, sqlDialect, writeSqlDate } from '../shared/sqlVal
 /** At most this many artifact reads share one statement. */
 const MAX_READS_PER_STATEMENT = 50;
 
+/**
+ * Artifacts oidc-provider reports the expiry of itself, kept this many seconds past it: a CIBA
+ * request an agency polls after it expired must answer `expired_token` (CIBA Core §11), not
+ * `invalid_grant` as an artifact that never existed would. oidc-provider checks their `exp`.
+ */
+const KEPT_PAST_EXPIRY_SECONDS: Readonly<Record<string, number>> = { BackchannelAuthenticationRequest: 600 };
+
 /** How long a node keeps a client's metadata before reading it again (docs/operators.md: Clients). */
 export const CLIENT_CACHE_MS = 1000;
 
@@ -102,7 +109,7 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
 
   const rowValues = (model: string, id: string, payload: AdapterPayload, expiresIn: number) => [
     model, id, JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null,
-    payload.accountId ?? null, expiresIn ? writeSqlDate(new Date(Date.now() + expiresIn * 1000)) : null, null,
+    payload.accountId ?? null, expiresIn ? writeSqlDate(new Date(Date.now() + (expiresIn + (KEPT_PAST_EXPIRY_SECONDS[model] ?? 0)) * 1000)) : null, null,
   ];
 
   return class TypeormAdapter implements Adapter, InsertNew {

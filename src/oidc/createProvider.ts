@@ -28,6 +28,8 @@ import { outgoingFailureOf } from '../shared/outgoingRequest.js';
 import { accountOf, delegationLinkIn, profileOf } from './assurancePolicy.js';
 import type { KeyMaterial } from './keys.js';
 import { tokenAssuranceHolds } from './tokenAssurance.js';
+import { advertisePhoneChannel, type PhoneChannelDeps, phoneChannelFeature, phoneRequestAccount, phoneRequestTtl } from './phoneChannel.js';
+import { pairwiseSubjectRecorder } from './pairwiseSubjectRecorder.js';
 
 /** OneDoor's own account pages sign in through the provider like any client (first party). */
 export const ACCOUNT_CLIENT_ID = 'onedoor-account';
@@ -53,6 +55,8 @@ export interface CreateProviderOptions {
    * AAL3: the CLI's providers, which never run an authorization, do without.
    */
   attestationTrust?: AttestationTrustStore | undefined;
+  /** The phone channel's limits, notifications and metrics (the app's); without them the provider serves no phone request. */
+  phone?: PhoneChannelDeps | undefined;
 }
 
 export { pairwiseSubject };
@@ -77,17 +81,19 @@ function claimReplayIds(provider: Provider): void {
   };
 }
 
-export function createProvider({ config, ds, keys, pages, redis, attestationTrust = NO_ATTESTATION_TRUST }: CreateProviderOptions): Provider {
+export function createProvider({ config, ds, keys, pages, redis, attestationTrust = NO_ATTESTATION_TRUST, phone }: CreateProviderOptions): Provider {
 
   /** The delegation behind a grant, looked up once per request (see requestMemo). */
   const delegationOf = (ctx: object | undefined, grantId: string | undefined) => memoFor(ctx, `delegation:${grantId ?? ''}`, () => delegationOfGrant(ds, grantId, (id) => delegationLinkIn(ctx, ds, id)));
   /** The delegation the current request acts under (token being used, or the consent chosen). */
   const delegationInContext = (ctx: KoaContextWithOIDC) => {
     const e = ctx.oidc?.entities as Record<string, { grantId?: string } | undefined> | undefined;
-    const grantId = e?.['AuthorizationCode']?.grantId ?? e?.['RefreshToken']?.grantId ?? e?.['AccessToken']?.grantId ?? (ctx.oidc?.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId;
+    const grantId = e?.['AuthorizationCode']?.grantId ?? e?.['BackchannelAuthenticationRequest']?.grantId ?? e?.['RefreshToken']?.grantId ?? e?.['AccessToken']?.grantId ?? (ctx.oidc?.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId;
     if (!grantId) return Promise.resolve(undefined);
     return delegationOf(ctx, grantId);
   };
+
+  const recordSubject = pairwiseSubjectRecorder(ds);
 
   const policy = interactionPolicy.base();
   policy.add(actorPrompt({ ds }), 1);
@@ -139,7 +145,11 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
     pairwiseIdentifier: async (ctx, accountId, client) => {
       const delegated = ctx ? await delegationInContext(ctx) : undefined;
       const subject = delegated && delegated.delegation.helperId === accountId ? delegated.principal.id : accountId;
-      return pairwiseSubject(keys.secrets.pairwiseSalt, sectorOf(client), subject);
+      const sector = sectorOf(client);
+      const sub = pairwiseSubject(keys.secrets.pairwiseSalt, sector, subject);
+      // So that the agency can name this person by it later (a phone request's login_hint).
+      await recordSubject({ sector, subject: sub, accountId: subject });
+      return sub;
     },
     scopes: SUPPORTED_SCOPES,
     claims: { ...SCOPE_CLAIMS, sid: null, verified_claims: null } as unknown as Configuration['claims'],
@@ -174,6 +184,7 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
       RefreshToken: 30 * 24 * 3600,
       Interaction: 60 * 60,
       Grant: 365 * 24 * 3600,
+      BackchannelAuthenticationRequest: (ctx) => phoneRequestTtl(ctx),
       Session: (_ctx, session) => {
         const loginTs = (session as { loginTs?: number }).loginTs;
         const left = loginTs ? loginTs + config.session.maxSeconds - Math.floor(Date.now() / 1000) : config.session.idleSeconds;
@@ -189,7 +200,7 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
       if (token.kind !== 'AccessToken') return undefined;
       const preset = presetExtra.get(token);
       if (preset) return preset;
-      const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.DeviceCode) as { acr?: string; amr?: string[] } | undefined;
+      const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.BackchannelAuthenticationRequest ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.DeviceCode) as { acr?: string; amr?: string[] } | undefined;
       const extra: Record<string, unknown> = source?.acr ? { acr: source.acr, amr: source.amr } : {};
       const delegated = await delegationOf(ctx, (token as { grantId?: string }).grantId);
       if (delegated && ctx.oidc.client) {
@@ -221,6 +232,8 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => ('clientId' in token ? token.clientId === client.clientId : true) },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
+      // The phone channel: an agency's phone agent confirms who is calling (CIBA Core 1.0).
+      ciba: phoneChannelFeature({ ds, pepper: keys.secrets.pepper, deps: phone }),
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       rpInitiatedLogout: {
         enabled: true,
@@ -269,6 +282,7 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
       return undefined;
     },
     findAccount: async (ctx, id, token) => {
+      if (ctx.oidc?.route === 'backchannel_authentication') return phoneRequestAccount(ctx, id, { ds, pepper: keys.secrets.pepper });
       // Under a delegation the claims are the principal's (sub included), plus `act` and `delegation`.
       const grantId = (token as { grantId?: string } | undefined)?.grantId ?? (ctx.oidc?.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId;
       let account = await accountOf(ctx, ds, id, { grantId });
@@ -309,8 +323,9 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
   provider.proxy = config.trustProxy;
   claimReplayIds(provider);
   registerTokenExchange({ provider, ds, keys });
+  advertisePhoneChannel(provider);
 
-  for (const event of ['server_error', 'authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'end_session.error', 'backchannel.error'] as const) {
+  for (const event of ['server_error', 'authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'end_session.error', 'backchannel.error', 'backchannel_authentication.error'] as const) {
     // backchannel.error also passes the client being told; the others only (ctx, err).
     (provider as unknown as { on(e: string, fn: (ctx: unknown, err: Error & { error?: string; status?: number }, client?: { clientId?: string }) => void): void }).on(event, (ctx, err, client) => {
       // An outgoing call refused or failed (a client's jwks_uri, a back-channel logout): which

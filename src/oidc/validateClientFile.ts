@@ -88,6 +88,10 @@ function nativeRedirectProblem(value: string): string | undefined {
 
 const uriList = z.array(str('a URL string'), { error: 'must be an array of URLs' });
 
+/** The phone channel's grant (OpenID Connect CIBA Core 1.0). */
+const CIBA = 'urn:openid:params:grant-type:ciba';
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', CIBA] as const;
+
 const publicJwk = z.looseObject({
   kty: z.enum(['EC', 'RSA'], { error: 'must be "EC" or "RSA"' }),
   kid: str().min(1, 'must not be empty').optional(),
@@ -112,7 +116,8 @@ const ClientFileSchema = z.strictObject({
     .refine((id) => id !== ACCOUNT_CLIENT_ID, `is reserved for OneDoor's own account pages`),
   client_name: str().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
   application_type: z.enum(['web', 'native'], { error: 'must be "web" or "native"' }).optional(),
-  redirect_uris: uriList.min(1, 'must list at least one redirect URI'),
+  // Required with authorization_code (checked below); a phone-channel-only client has none.
+  redirect_uris: uriList.optional(),
   post_logout_redirect_uris: uriList.optional(),
   // Defaults after parsing: private_key_jwt for a web client, none for a native app.
   token_endpoint_auth_method: z.enum(['private_key_jwt', 'none'], {
@@ -122,20 +127,24 @@ const ClientFileSchema = z.strictObject({
   jwks: z.strictObject({
     keys: z.array(publicJwk, { error: 'must be an array of JWKs' }).min(1, 'must contain at least one key'),
   }, { error: 'must be a JWK Set: {"keys": [...]}' }).optional(),
-  jwks_uri: webUrl({ httpOnLocalhost: false }).optional(),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'], { error: 'must be authorization_code, refresh_token, client_credentials or urn:ietf:params:oauth:grant-type:token-exchange' }), { error: 'must be an array' })
-    .refine((g) => g.includes('authorization_code'), 'must include authorization_code')
+  jwks_uri: webUrl({ httpOnLocalhost: true }).optional(),
+  grant_types: z.array(z.enum(GRANT_TYPES, { error: `must be ${GRANT_TYPES.slice(0, -1).join(', ')} or ${CIBA}` }), { error: 'must be an array' })
+    .refine((g) => g.includes('authorization_code') || g.includes(CIBA), `must include authorization_code (or ${CIBA} for a phone-channel client)`)
     .refine((g) => new Set(g).size === g.length, 'must not repeat a value')
     .default(['authorization_code']),
+  // ["code"] with authorization_code, [] for a phone-channel-only client (checked below; the default follows grant_types).
   response_types: z.array(z.string(), { error: 'must be ["code"]' })
-    .refine((r) => r.length === 1 && r[0] === 'code', 'must be ["code"]')
-    .transform(() => ['code'] as const)
-    .default(['code']),
+    .refine((r) => r.length === 0 || (r.length === 1 && r[0] === 'code'), 'must be ["code"] (or [] for a phone-channel-only client)')
+    .optional(),
   subject_type: z.literal('pairwise', { error: 'must be pairwise (agencies always get pairwise subjects)' }).default('pairwise'),
   sector_identifier_uri: webUrl({ httpOnLocalhost: false }).optional(),
   backchannel_logout_uri: webUrl({ httpOnLocalhost: true }).optional(),
   backchannel_logout_session_required: z.boolean({ error: 'must be true or false' }).optional(),
   logo_uri: webUrl({ httpOnLocalhost: false }).optional(),
+  // The phone channel (CIBA Core §4): how the agency's back end learns the person answered.
+  backchannel_token_delivery_mode: z.enum(['poll', 'ping'], { error: 'must be "poll" or "ping"' }).optional(),
+  backchannel_client_notification_endpoint: webUrl({ httpOnLocalhost: false }).optional(),
+  backchannel_user_code_parameter: z.literal(false, { error: 'must be false: OneDoor does not take user codes' }).optional(),
   id_token_signed_response_alg: z.enum(['RS256', 'ES256'], { error: 'must be RS256 or ES256' }).optional(),
   scope: str().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope names').optional(),
   contacts: z.array(z.email({ error: 'must be an email address' }), { error: 'must be an array of email addresses' }).optional(),
@@ -146,6 +155,16 @@ const ClientFileSchema = z.strictObject({
 }, { error: 'must be a JSON object' }).superRefine((m, ctx) => {
   const issue = (path: string | Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path: Array.isArray(path) ? path : [path], message });
   const native = m.application_type === 'native';
+  const code = m.grant_types.includes('authorization_code');
+  if (code && !m.redirect_uris?.length) issue('redirect_uris', m.redirect_uris ? 'must list at least one redirect URI' : 'is required');
+  if (!code) {
+    for (const field of ['redirect_uris', 'post_logout_redirect_uris'] as const) {
+      if (m[field]?.length) issue(field, 'is only for clients with authorization_code');
+    }
+    if (m.response_types?.length) issue('response_types', 'must be [] for a client without authorization_code');
+    if (m.grant_types.includes('refresh_token')) issue('grant_types', 'refresh_token needs authorization_code (a phone confirmation gives no refresh token)');
+  }
+  checkPhoneChannel(m, issue);
   // Web clients: exact https URLs (http only on localhost). Native apps: RFC 8252 §7.
   for (const field of ['redirect_uris', 'post_logout_redirect_uris'] as const) {
     (m[field] ?? []).forEach((uri, i) => {
@@ -171,7 +190,7 @@ const ClientFileSchema = z.strictObject({
   // there are several hosts (OIDC Core §8.1).
   // (Runs even when a URI failed its own check above, so it parses defensively.)
   // (A native app's private-use scheme has no host: it counts as one, as oidc-provider counts it.)
-  const hosts = new Set(m.redirect_uris.map(hostOf).filter((h) => h !== undefined && (native || h)));
+  const hosts = new Set((m.redirect_uris ?? []).map(hostOf).filter((h) => h !== undefined && (native || h)));
   if (hosts.size > 1 && !m.sector_identifier_uri) {
     issue('sector_identifier_uri', 'is required when redirect_uris use more than one host (pairwise subjects are per sector)');
   }
@@ -180,8 +199,32 @@ const ClientFileSchema = z.strictObject({
   }
 });
 
+type ParsedClientFile = z.output<typeof ClientFileSchema>;
+
+/**
+ * A phone-channel client (CIBA Core §4): `private_key_jwt` with its keys at a `jwks_uri`, whose
+ * host is its sector when it has no redirect URIs (pairwise subjects, OIDC Core §8.1): host the
+ * keys where the agency's sign-in client redirects, and a person has the same `sub` on both. A
+ * client that also signs people in (authorization_code) names its sector with
+ * `sector_identifier_uri`, as oidc-provider requires. Ping needs an https notification endpoint.
+ */
+function checkPhoneChannel(m: ParsedClientFile, issue: (path: string, message: string) => void): void {
+  const fields = ['backchannel_token_delivery_mode', 'backchannel_client_notification_endpoint', 'backchannel_user_code_parameter'] as const;
+  if (!m.grant_types.includes(CIBA)) {
+    for (const field of fields) if (m[field] !== undefined) issue(field, `is only for clients with the ${CIBA} grant`);
+    return;
+  }
+  if (m.application_type === 'native') issue('grant_types', `${CIBA} is for an agency's back end, not a native app`);
+  else if ((m.token_endpoint_auth_method ?? 'private_key_jwt') !== 'private_key_jwt') issue('token_endpoint_auth_method', `must be private_key_jwt for the ${CIBA} grant`);
+  if (!m.jwks_uri) issue('jwks_uri', `is required for the ${CIBA} grant (its host is the client's sector for pairwise subjects; publish the keys there instead of jwks)`);
+  if (m.grant_types.includes('authorization_code') && !m.sector_identifier_uri) issue('sector_identifier_uri', `is required when a client has both authorization_code and ${CIBA} (it names the sector both use)`);
+  if (!m.backchannel_token_delivery_mode) issue('backchannel_token_delivery_mode', 'is required for the phone channel: "poll" or "ping"');
+  else if (m.backchannel_token_delivery_mode === 'ping' && !m.backchannel_client_notification_endpoint) issue('backchannel_client_notification_endpoint', 'is required for ping delivery');
+  else if (m.backchannel_token_delivery_mode === 'poll' && m.backchannel_client_notification_endpoint) issue('backchannel_client_notification_endpoint', 'is only for ping delivery');
+}
+
 /** The normalized metadata stored in `oidc_clients.metadata` (defaults filled in). */
-export type ClientFileMetadata = z.output<typeof ClientFileSchema> & { token_endpoint_auth_method: 'private_key_jwt' | 'none' };
+export type ClientFileMetadata = ParsedClientFile & { token_endpoint_auth_method: 'private_key_jwt' | 'none'; response_types: Array<'code'> };
 
 export type ValidateClientFileResult =
   | { ok: true; metadata: ClientFileMetadata; notices?: string[] }
@@ -226,7 +269,7 @@ export const headlessPages: ProviderPages = {
 };
 
 /** The URLs OneDoor (or oidc-provider for it) calls: checked against the outgoing rules here, and again at every call. */
-const OUTGOING_FIELDS = ['jwks_uri', 'sector_identifier_uri', 'backchannel_logout_uri', 'security_event_endpoint'] as const;
+const OUTGOING_FIELDS = ['jwks_uri', 'sector_identifier_uri', 'backchannel_logout_uri', 'security_event_endpoint', 'backchannel_client_notification_endpoint'] as const;
 /** How long a host name may take to resolve here before it counts as not resolving. */
 const RESOLVE_TIMEOUT_MS = 5000;
 
@@ -255,7 +298,11 @@ async function checkOutgoingFields(metadata: ClientFileMetadata, config: Config)
 export async function validateClientFile({ input, config, ds, keys }: ValidateClientFileOptions): Promise<ValidateClientFileResult> {
   const parsed = ClientFileSchema.safeParse(input);
   if (!parsed.success) return { ok: false, error: formatIssues(parsed.error.issues) };
-  const metadata = { ...parsed.data, token_endpoint_auth_method: parsed.data.token_endpoint_auth_method ?? (parsed.data.application_type === 'native' ? 'none' as const : 'private_key_jwt' as const) };
+  const metadata: ClientFileMetadata = {
+    ...parsed.data,
+    token_endpoint_auth_method: parsed.data.token_endpoint_auth_method ?? (parsed.data.application_type === 'native' ? 'none' as const : 'private_key_jwt' as const),
+    response_types: parsed.data.grant_types.includes('authorization_code') ? ['code'] : [],
+  };
   const outgoing = await checkOutgoingFields(metadata, config);
   if ('error' in outgoing) return { ok: false, error: outgoing.error };
 

@@ -22,6 +22,7 @@ export interface Metrics {
   imageDecodesRefused: Counter<'reason'>;
   signingKeysReloadFailures: Counter<'reason'>;
   signingKeysReloadFailing: Gauge;
+  phoneRequests: Counter<'event'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -46,5 +47,6 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     imageDecodesRefused: new Counter({ name: 'onedoor_image_decodes_refused_total', help: 'Photo decodes refused because the pool was full (busy), cut off at the time limit (time_limit), or lost with a crashed worker (crash)', labelNames: ['reason'], registers }),
     signingKeysReloadFailures: new Counter({ name: 'onedoor_signing_keys_reload_failures_total', help: 'Changes of KEYS_DIR/jwks.json this node refused (it kept signing with the previous keys), by reason', labelNames: ['reason'], registers }),
     signingKeysReloadFailing: new Gauge({ name: 'onedoor_signing_keys_reload_failing', help: '1 while KEYS_DIR/jwks.json holds keys this node refused, 0 otherwise', registers }),
+    phoneRequests: new Counter({ name: 'onedoor_phone_requests_total', help: 'Phone-channel (CIBA) requests and answers, by event (requested, limited, blocked, slow_down, approved, denied, not_me, unmet)', labelNames: ['event'], registers }),
   };
 }

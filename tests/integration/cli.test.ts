@@ -95,6 +95,19 @@ describe('onedoor command', () => {
     expect(migrated.stdout).toMatch(/^ran Initial\d+$/m);
   });
 
+  test.concurrent('when a phone-channel (CIBA) client file is added, then it is stored with no redirect URIs; a ping client without its endpoint is refused in one line', async () => {
+    const sb = await sandbox();
+    const phone = { client_id: 'benefits-phone', client_name: 'Benefits Agency', grant_types: ['urn:openid:params:grant-type:ciba'], jwks_uri: 'https://benefits.agency.gov/.well-known/jwks.json', backchannel_token_delivery_mode: 'poll' };
+    const added = await sb.run(['clients', 'add', sb.writeFile('phone.json', phone)]);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toBe('added client benefits-phone\n');
+    const listed = JSON.parse((await sb.run(['clients', 'list', '--json'])).stdout) as Array<Record<string, unknown>>;
+    expect(listed).toEqual([expect.objectContaining({ client_id: 'benefits-phone', response_types: [], backchannel_token_delivery_mode: 'poll' })]);
+    const refused = await sb.run(['clients', 'add', sb.writeFile('ping.json', { ...phone, client_id: 'benefits-ping', backchannel_token_delivery_mode: 'ping' })]);
+    expect(refused.code).toBe(1);
+    expect(lines(refused.stderr)).toEqual(['onedoor: backchannel_client_notification_endpoint: is required for ping delivery']);
+  });
+
   test.concurrent('when a good client file is added from stdin, then clients list shows it in the table and as JSON', async () => {
     const sb = await sandbox();
     const client = await agencyClient();

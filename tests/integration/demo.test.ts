@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { type Agency, createAgency } from '../../demo/agency.js';
-import { demoClientFile } from '../../demo/demoClientFile.js';
+import { demoClientFile, demoPhoneClientFile } from '../../demo/demoClientFile.js';
+import { approveOnPage, phoneLinkMailedTo } from '../support/phoneAgency.js';
 import { Agent } from '../support/agent.js';
 import { signUp } from '../support/flows.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
@@ -19,8 +20,9 @@ beforeAll(async () => {
   server = await startTestServer();
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid: 'demo-agency-test', alg: 'ES256', use: 'sig' };
-  agency = await createAgency({ issuer: server.url, clientId: 'demo-agency', privateJwk, port: 0, log: () => {} });
+  agency = await createAgency({ issuer: server.url, clientId: 'demo-agency', privateJwk, port: 0, log: () => {}, phoneClientId: 'demo-agency-phone' });
   await server.addClient(demoClientFile({ agencyUrl: agency.url, publicJwk: privateJwk }));
+  await server.addClient(demoPhoneClientFile({ agencyUrl: agency.url }));
 });
 afterAll(async () => {
   await agency.close();
@@ -42,7 +44,7 @@ async function signUpFromAgency(agent = new Agent(), personEmail = email()) {
   const authenticator = new SoftAuthenticator({ origin: server.url, rpId: 'localhost' });
   const { landing } = await signUp({ server, authenticator, authUrl: authUrl.toString(), email: personEmail, agent });
   expect(landing.startsWith(`${agency.url}/callback?`)).toBe(true);
-  return { agent, landing, email: personEmail };
+  return { agent, landing, email: personEmail, authenticator };
 }
 
 /** A signed-in session at the agency: the person signed up and the callback succeeded. */
@@ -176,5 +178,49 @@ describe('the demo agency', () => {
       expect(await res.json()).toEqual({ error: 'invalid_request' });
     }
     expect((await person.agent.page(`${agency.url}/`)).html).toContain(person.email);
+  });
+});
+
+describe('the demo agency\'s Phone agent page (CIBA)', () => {
+  /** The agent's form: its double-submit token. */
+  async function agentForm(agent: Agent) {
+    const page = await agent.page(`${agency.url}/phone`);
+    expect(page.status).toBe(200);
+    expect(page.html).not.toContain('<script');
+    return page.html.match(/name="csrf" value="([^"]+)"/)![1]!;
+  }
+
+  test('when the agent types the caller\'s email, then the page shows the binding message to read out, the caller sees the same one on OneDoor and approves, and the page shows the verified result', async () => {
+    const person = await signUpFromAgency();
+    const agent = new Agent();
+    const csrf = await agentForm(agent);
+    const started = await agent.request(`${agency.url}/phone`, { method: 'POST', body: new URLSearchParams({ csrf, email: person.email, acr: 'urn:onedoor:ial:1' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(started.status).toBe(303);
+    const callUrl = `${agency.url}${started.headers.get('location')!}`;
+    const waiting = await agent.page(callUrl);
+    const code = waiting.html.match(/data-testid="binding-message">([^<]+)</)![1]!;
+    expect(code).toMatch(/^[A-Z]+-\d{4}$/);
+    expect(waiting.html).toContain('http-equiv="refresh"');
+
+    const { url } = await phoneLinkMailedTo(server.outboxDir, person.email);
+    expect((await person.agent.page(url)).html).toContain(`data-testid="binding-message">${code}<`);
+    await approveOnPage(person.agent, person.authenticator, url);
+
+    let result = '';
+    for (let i = 0; i < 150 && !result.includes('Caller verified'); i += 1) {
+      await new Promise((r) => setTimeout(r, 100));
+      result = (await agent.page(callUrl)).html;
+    }
+    expect(result).toContain('Caller verified');
+    expect(result).toContain(person.email);
+  });
+
+  test('when the form is posted without its token (another site posting it), then nothing is sent to OneDoor', async () => {
+    const person = await signUpFromAgency();
+    const agent = new Agent();
+    await agentForm(agent);
+    const forged = await agent.request(`${agency.url}/phone`, { method: 'POST', body: new URLSearchParams({ csrf: 'forged', email: person.email }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(forged.status).toBe(400);
+    expect(await forged.text()).toContain('This form expired');
   });
 });

@@ -11,6 +11,7 @@ import { registerAgency } from '../support/agency.js';
 import { chooseAndRedeem, delegateTo, delegationDepsFor, newPerson } from '../support/delegationFlow.js';
 import { finishAtAgency, signUp } from '../support/flows.js';
 import { verifyIdentity } from '../support/proofingFlow.js';
+import { approveOnPage, phoneLinkMailedTo, phoneMailCount, startAgencySite } from '../support/phoneAgency.js';
 import { runCli } from '../support/runCli.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { spawnServer } from '../support/spawnServer.js';
@@ -47,7 +48,7 @@ function blocksOf(file: string): Block[] {
 const BLOCKS = DOCS.flatMap(blocksOf);
 const withCheck = (check: string) => BLOCKS.filter((b) => b.check === check);
 
-const CHECKS = ['commands', 'onedoor', 'client-file', 'client-file-fragment', 'claims-parameter', 'delegated-session', 'token-exchange', 'security-event', 'verify-security-event', 'native-app', 'openid-client', 'log-line'];
+const CHECKS = ['commands', 'onedoor', 'client-file', 'client-file-fragment', 'claims-parameter', 'delegated-session', 'token-exchange', 'security-event', 'verify-security-event', 'native-app', 'openid-client', 'log-line', 'ciba'];
 
 test('when the docs hold a code sample, then it names one of the checks this file runs', () => {
   expect(BLOCKS.length).toBeGreaterThan(10);
@@ -209,6 +210,34 @@ describe('against a running OneDoor', () => {
     const script = withCheck('token-exchange')[0]!.text.replaceAll(ISSUER_IN_DOCS, server.url);
     const { stdout } = await execFileAsync('bash', ['-c', `${script} --silent`], { env: { PATH: process.env['PATH'], ACCESS_TOKEN: (own['tokens'] as { access_token: string }).access_token, JWT: assertion } });
     expect(JSON.parse(stdout)).toMatchObject({ access_token: expect.any(String), issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer' });
+  });
+
+  test('when the phone-channel example runs with the docs\' client file, then a verified caller who approves on their device is confirmed to the agency', async () => {
+    const site = await startAgencySite();
+    try {
+      const { d: _secret, ...publicJwk } = await jose.exportJWK(privateKey);
+      site.publish({ ...publicJwk, kid: 'agency-1', alg: 'ES256', use: 'sig' });
+      const file = withCheck('client-file').map((b) => JSON.parse(b.text) as Record<string, unknown>).find((f) => f['client_id'] === 'benefits-phone')!;
+      // Added as an operator adds it (onedoor clients add fills in what a phone-only client leaves out).
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onedoor-docs-'));
+      fs.writeFileSync(path.join(dir, 'benefits-phone.json'), JSON.stringify({ ...file, jwks_uri: `${site.origin}/jwks.json` }));
+      expect((await runCli(server, ['clients', 'add', path.join(dir, 'benefits-phone.json')])).code).toBe(0);
+      const web = await registerAgency(server, { clientId: `docs-web-${randomUUID().slice(0, 6)}`, extra: { max_ial: 2 } });
+      const caller = await newPerson(server, web);
+      await verifyIdentity({ server, agent: caller.agent, authenticator: caller.authenticator });
+      const seen = phoneMailCount(server.outboxDir, caller.email);
+      // An OAuth error from the sample is shown with its code (openid-client's message says only "error in the response body").
+      const running = runSample(withCheck('ciba')[0]!.text, { oidc: oidcForTest, privateKey, callerEmail: caller.email })
+        .catch((e: { error?: string; error_description?: string }) => { throw new Error(`${e.error}: ${e.error_description}`); });
+      running.catch(() => {});
+      const { url } = await Promise.race([phoneLinkMailedTo(server.outboxDir, caller.email, seen), running.then(() => { throw new Error('the sample ended before the person answered'); })]);
+      expect((await approveOnPage(caller.agent, caller.authenticator, url)).status).toBeLessThan(400);
+      const out = await running;
+      expect(out['caller']).toMatchObject({ acr: expect.any(String), amr: expect.any(Array), auth_time: expect.any(Number) });
+      expect((out['info'] as { email?: string }).email).toBe(caller.email);
+    } finally {
+      await site.close();
+    }
   });
 
   test('when OneDoor signs a security event, then it has the header and claims the docs show, and the docs\' jose snippet verifies it', async () => {

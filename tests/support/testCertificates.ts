@@ -103,3 +103,22 @@ export function issueAttestationCertificate(opts: { ca: TestCa; publicKey: KeyOb
     ],
   });
 }
+
+/**
+ * A TLS server certificate for `host` (subjectAltName dNSName, extendedKeyUsage serverAuth) and
+ * its key, issued by `ca`: for an agency endpoint OneDoor calls over https in a test, with the
+ * CA given to the OneDoor process as NODE_EXTRA_CA_CERTS.
+ */
+export function issueServerCertificate(opts: { ca: TestCa; host: string }): { pem: string; keyPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const cert = certificate({
+    subject: name([['C', 'US'], ['O', 'OneDoor Tests'], ['CN', opts.host]]), issuer: opts.ca.subject, issuerKey: opts.ca.key, publicKey,
+    extensions: [
+      extension('2.5.29.19', true, seq()), // basicConstraints: not a CA
+      extension('2.5.29.15', true, tlv(0x03, Buffer.from([0x07, 0x80]))), // keyUsage: digitalSignature
+      extension('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))), // extendedKeyUsage: serverAuth
+      extension('2.5.29.17', false, seq(tlv(0x82, Buffer.from(opts.host, 'ascii')))), // subjectAltName: dNSName
+    ],
+  });
+  return { pem: toPem(cert), keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}

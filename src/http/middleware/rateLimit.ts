@@ -71,11 +71,11 @@ export function limitPerIp(limiter: Limiter) {
 }
 
 /**
- * Limits the provider's back-channel endpoints (token, introspection, revocation, PAR) per
+ * Limits the provider's back-channel endpoints (token, introspection, revocation, PAR, CIBA) per
  * client IP. Their callers are agency servers, so the answer is always OAuth-style JSON.
  */
 export function limitProtocolEndpoints(limiter: Limiter) {
-  const paths = /^\/(?:token(?:\/introspection|\/revocation)?|request)$/;
+  const paths = /^\/(?:token(?:\/introspection|\/revocation)?|request|backchannel)$/;
   return async (ctx: Context, next: Next) => {
     if (ctx.method !== 'POST' || !paths.test(ctx.path)) return next();
     try {

@@ -9,6 +9,11 @@ const PROOFING_STEPS: Record<string, string> = {
   proofing_abandoned: 'abandoned', identity_verified: 'verified',
 };
 
+/** How a person answered a phone request, as the audit log says it; the phone metric's `event` label. */
+const PHONE_ANSWERS: Record<string, string> = {
+  phone_confirmed: 'approved', phone_confirmed_for: 'approved', phone_denied: 'denied', phone_not_me: 'not_me', phone_unmet: 'unmet',
+};
+
 /** Outcomes are short codes written by OneDoor; anything else is counted as `other`, never echoed. */
 const label = (v: unknown, fallback: string) => (typeof v === 'string' && /^[a-z_]{1,32}$/.test(v) ? v : fallback);
 
@@ -21,9 +26,11 @@ function count(metrics: Metrics, e: ObservedAuditEvent): void {
     metrics.proofing.inc({ step, outcome });
   }
   if (e.type.startsWith('delegation_')) metrics.delegation.inc({ type: e.type.slice('delegation_'.length) });
+  const answer = PHONE_ANSWERS[e.type];
+  if (answer) metrics.phoneRequests.inc({ event: answer });
 }
 
-/** Sign-ups, proofing and delegation counters, from the audit events as they are committed. */
+/** Sign-ups, proofing, delegation and phone-answer counters, from the audit events as they are committed. */
 export function countDomainEvents(opts: { ds: DataSource; metrics: Metrics }): void {
   observeAuditEvents({ ds: opts.ds, listener: (e) => count(opts.metrics, e) });
 }

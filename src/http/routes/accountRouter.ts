@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { disconnectAgency, listConnectedAgencies } from '../../accounts/connectedAgencies.js';
 import { countUnusedRecoveryCodes, issueRecoveryCodes } from '../../accounts/recoveryCodes.js';
 import { listEvents } from '../../audit/listEvents.js';
+import { listOpenPhoneRequests } from '../../phone/listOpenPhoneRequests.js';
 import { recordEvent } from '../../audit/recordEvent.js';
 import { Account, OidcPayload, Passkey, VerifiedProfile } from '../../../entities/index.js';
 import { deleteVerifiedProfile, reactivateWithPersonalKey } from '../../proofing/verifiedProfiles.js';
@@ -28,6 +29,7 @@ import { createLimits } from '../limits.js';
 import { parseAuthenticationResponse, parseRegistrationResponse } from '../parseWebAuthnResponse.js';
 import { RedirectDone } from '../RedirectDone.js';
 import { render, WEBAUTHN_SCRIPTS } from '../render.js';
+import { returnablePath, returnFromState, stateWithReturn } from '../returnPath.js';
 
 const NOTICES = ['passkey_added', 'passkey_renamed', 'passkey_removed', 'agency_disconnected', 'identity_deleted', 'identity_reactivated'];
 
@@ -63,7 +65,7 @@ export function accountRouter(deps: HttpDeps): Router {
     url.search = new URLSearchParams({
       client_id: ACCOUNT_CLIENT_ID, response_type: 'code', scope: 'openid', redirect_uri: `${config.issuer}/account/callback`,
       code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
-      state: randomId(16), ui_locales: ctx.state.locale,
+      state: stateWithReturn(randomId(16), returnablePath(ctx.query['return'])), ui_locales: ctx.state.locale,
     }).toString();
     ctx.status = 303;
     ctx.redirect(url.toString());
@@ -71,27 +73,37 @@ export function accountRouter(deps: HttpDeps): Router {
 
   router.get('/callback', async (ctx) => {
     ctx.status = 303;
-    ctx.redirect(ctx.query['error'] ? '/' : '/account');
+    ctx.redirect(ctx.query['error'] ? '/' : (returnFromState(ctx.query['state']) ?? '/account'));
   });
 
   router.get('/', async (ctx) => {
     const session = await requireSession(ctx);
     const account = await ds.getRepository(Account).findOneByOrFail({ id: session.accountId });
     const t = ctx.state.t;
-    const [passkeys, codesLeft, agencies, events, profile] = await Promise.all([
+    const [passkeys, codesLeft, agencies, events, profile, phoneRequests] = await Promise.all([
       listPasskeys({ db: ds.manager, accountId: account.id }),
       countUnusedRecoveryCodes({ db: ds.manager, accountId: account.id }),
       listConnectedAgencies({ db: ds.manager, accountId: account.id, hiddenClientIds: [ACCOUNT_CLIENT_ID] }),
       listEvents({ db: ds.manager, accountId: account.id, limit: 30 }),
       ds.getRepository(VerifiedProfile).findOne({ where: { accountId: account.id }, select: { status: true, verifiedAt: true, facialMatch: true } }),
+      listOpenPhoneRequests({ db: ds.manager, accountId: account.id }),
     ]);
     const names = new Map(agencies.map((a) => [a.clientId, a.clientName]));
+    // Agencies in the history that are not connected (a phone request declined, a consent withdrawn) are named too.
+    for (const clientId of new Set([...events, ...phoneRequests].map((e) => e.clientId))) {
+      if (clientId && !names.has(clientId)) names.set(clientId, (await provider.Client.find(clientId))?.clientName ?? clientId);
+    }
     const notice = typeof ctx.query['notice'] === 'string' && NOTICES.includes(ctx.query['notice']) ? t(`account.notice.${ctx.query['notice']}`) : undefined;
     const error = typeof ctx.query['error'] === 'string' && ['rename_invalid', 'last_passkey', 'personal_key_wrong', 'personal_key_format'].includes(ctx.query['error']) ? t(`account.${ctx.query['error']}`) : undefined;
     render(ctx, 'account', {
       title: t('account.page_title'),
       email: account.email,
       notice, error,
+      // An agency's phone agent waits for these (CIBA): first on the page.
+      phoneRequests: phoneRequests.map((r) => ({
+        url: `/phone/${r.id}`, client: names.get(r.clientId) ?? r.clientId,
+        until: `${new Intl.DateTimeFormat(ctx.state.locale, { timeStyle: 'short', timeZone: 'UTC' }).format(r.expiresAt)} UTC`,
+      })),
       // Which passkeys an agency asking for a security key (AAL3) accepts.
       passkeys: passkeys.map((p) => ({ ref: p.id, name: p.name, added: fmt(ctx, p.createdAt), lastUsed: fmt(ctx, p.lastUsedAt), aal3: meetsAal3({ passkey: p, trust: deps.attestationTrust }) })),
       codesLeft,

@@ -121,10 +121,10 @@ describe('validateClientFile', () => {
     ['a client_secret is given', (c) => ({ ...c, client_secret: 's3cret' }), /^client_secret: not accepted/],
     ['private_key_jwt has neither jwks nor jwks_uri', ({ jwks: _j, ...c }) => c, /^jwks: private_key_jwt needs/],
     ['private_key_jwt has both jwks and jwks_uri', (c) => ({ ...c, jwks_uri: 'https://benefits.agency.gov/jwks' }), /^jwks_uri: use either jwks or jwks_uri/],
-    ['jwks_uri is plain http', ({ jwks: _j, ...c }) => ({ ...c, jwks_uri: 'http://benefits.agency.gov/jwks' }), /^jwks_uri: must be an absolute https URL$/],
+    ['jwks_uri is plain http', ({ jwks: _j, ...c }) => ({ ...c, jwks_uri: 'http://benefits.agency.gov/jwks' }), /^jwks_uri: must be an absolute https URL \(http only for localhost\)$/],
     ['jwks has no keys', (c) => ({ ...c, jwks: { keys: [] } }), /^jwks\.keys: must contain at least one key/],
     ['a none client sends jwks', (c) => ({ ...c, token_endpoint_auth_method: 'none' }), /^jwks: is only for private_key_jwt clients/],
-    ['grant_types includes implicit', (c) => ({ ...c, grant_types: ['authorization_code', 'implicit'] }), /^grant_types\[1\]: must be authorization_code, refresh_token, client_credentials or urn:ietf:params:oauth:grant-type:token-exchange/],
+    ['grant_types includes implicit', (c) => ({ ...c, grant_types: ['authorization_code', 'implicit'] }), /^grant_types\[1\]: must be authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange or urn:openid:params:grant-type:ciba/],
     ['grant_types leaves out authorization_code', (c) => ({ ...c, grant_types: ['refresh_token'] }), /^grant_types: must include authorization_code/],
     ['response_types asks for an id_token', (c) => ({ ...c, response_types: ['code id_token'] }), /^response_types: must be \["code"\]/],
     ['subject_type is public', (c) => ({ ...c, subject_type: 'public' }), /^subject_type: must be pairwise/],
@@ -232,6 +232,62 @@ describe('validateClientFile', () => {
     const result = await check({ ...withoutKeys, jwks_uri: 'https://keys.not-yet-live.invalid/jwks' });
     if (!result.ok) throw new Error(result.error);
     expect(result.notices).toContain('jwks_uri: keys.not-yet-live.invalid does not resolve from here; OneDoor checks its address at every call');
+  });
+
+  describe('phone channel (CIBA)', () => {
+    const CIBA = 'urn:openid:params:grant-type:ciba';
+    const phone = (extra: Record<string, unknown> = {}) => ({
+      client_id: 'benefits-phone', client_name: 'Benefits Agency', grant_types: [CIBA], token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: 'https://benefits.agency.gov/.well-known/jwks.json', backchannel_token_delivery_mode: 'poll', ...extra,
+    });
+
+    test('when a phone-channel-only client uses poll, then it is accepted with no redirect URIs and no response types', async () => {
+      const result = await check(phone());
+      if (!result.ok) throw new Error(result.error);
+      expect(result.metadata).toMatchObject({ grant_types: [CIBA], response_types: [], subject_type: 'pairwise', backchannel_token_delivery_mode: 'poll' });
+      expect(result.metadata.redirect_uris).toBeUndefined();
+    });
+
+    test('when it uses ping with an https notification endpoint, then it is accepted', async () => {
+      const result = await check(phone({ backchannel_token_delivery_mode: 'ping', backchannel_client_notification_endpoint: 'https://benefits.agency.gov/ciba/notify' }));
+      expect(result.ok).toBe(true);
+    });
+
+    test('when its keys are at http://localhost while OneDoor runs on localhost, then it is accepted; in production it is refused', async () => {
+      expect((await check(phone({ jwks_uri: 'http://localhost:4000/jwks.json' }))).ok).toBe(true);
+      const production = loadConfig({ KEYS_DIR: config.keysDir, DATABASE_URL: 'sqlite::memory:', ISSUER: 'https://login.onedoor.example' }, { warn: () => {} });
+      const refused = await validateClientFile({ input: phone({ jwks_uri: 'http://localhost:4000/jwks.json' }), config: production, ds, keys });
+      expect(refused).toEqual({ ok: false, error: 'jwks_uri: must be an absolute https URL' });
+    });
+
+    const bad: Array<[string, Record<string, unknown>, RegExp]> = [
+      ['has no delivery mode', phone({ backchannel_token_delivery_mode: undefined }), /^backchannel_token_delivery_mode: is required for the phone channel/],
+      ['asks for push delivery', phone({ backchannel_token_delivery_mode: 'push' }), /^backchannel_token_delivery_mode: must be "poll" or "ping"$/],
+      ['uses ping without a notification endpoint', phone({ backchannel_token_delivery_mode: 'ping' }), /^backchannel_client_notification_endpoint: is required for ping delivery$/],
+      ['gives a plain http notification endpoint', phone({ backchannel_token_delivery_mode: 'ping', backchannel_client_notification_endpoint: 'http://localhost:4000/notify' }), /^backchannel_client_notification_endpoint: must be an absolute https URL$/],
+      ['gives a notification endpoint inside the network', phone({ backchannel_token_delivery_mode: 'ping', backchannel_client_notification_endpoint: 'https://10.1.2.3/notify' }), /^backchannel_client_notification_endpoint: must not point to a private, loopback or link-local address \(10\.1\.2\.3 is private\)$/],
+      ['uses poll with a notification endpoint', phone({ backchannel_client_notification_endpoint: 'https://benefits.agency.gov/notify' }), /^backchannel_client_notification_endpoint: is only for ping delivery$/],
+      ['gives its keys inline', phone({ jwks_uri: undefined, jwks: { keys: [] } }), /jwks_uri: is required for the urn:openid:params:grant-type:ciba grant/],
+      ['is a public client', phone({ jwks_uri: undefined, token_endpoint_auth_method: 'none' }), /token_endpoint_auth_method: must be private_key_jwt for the urn:openid:params:grant-type:ciba grant/],
+      ['asks for refresh tokens', phone({ grant_types: [CIBA, 'refresh_token'] }), /^grant_types: refresh_token needs authorization_code/],
+      ['lists redirect URIs', phone({ redirect_uris: ['https://benefits.agency.gov/callback'] }), /^redirect_uris: is only for clients with authorization_code$/],
+      ['asks for the code response type', phone({ response_types: ['code'] }), /^response_types: must be \[\] for a client without authorization_code$/],
+      ['also signs people in without a sector_identifier_uri', phone({ grant_types: ['authorization_code', CIBA], redirect_uris: ['https://benefits.agency.gov/callback'] }), /^sector_identifier_uri: is required when a client has both authorization_code and urn:openid:params:grant-type:ciba/],
+      ['asks for user codes', phone({ backchannel_user_code_parameter: true }), /^backchannel_user_code_parameter: must be false/],
+      ['is a native app', { ...phone(), application_type: 'native', token_endpoint_auth_method: undefined }, /grant_types: urn:openid:params:grant-type:ciba is for an agency's back end, not a native app/],
+    ];
+
+    test.each(bad)('when a phone client %s, then it is refused naming the field', async (_name, file, message) => {
+      expect(await errorFor(JSON.parse(JSON.stringify(file)))).toMatch(message);
+    });
+
+    test('when a client without the CIBA grant gives a delivery mode, then it is refused', async () => {
+      expect(await errorFor({ ...jwtClient(), backchannel_token_delivery_mode: 'poll' })).toBe(`backchannel_token_delivery_mode: is only for clients with the ${CIBA} grant`);
+    });
+
+    test('when a client has neither authorization_code nor the CIBA grant, then it is refused', async () => {
+      expect(await errorFor({ ...phone(), grant_types: ['client_credentials'] })).toMatch(/^grant_types: must include authorization_code \(or urn:openid:params:grant-type:ciba/);
+    });
   });
 
   test('when the file is not a JSON object, then the message says so', async () => {

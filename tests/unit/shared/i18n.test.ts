@@ -105,6 +105,7 @@ const DYNAMIC_PREFIXES: Record<string, string> = {
   'history.outcome.': 'proofing outcomes recorded in audit details; unknown ones fall back to history.outcome.failed',
   'history.channel.': 'sms | letter, from audit details; unknown ones render empty',
   'account.': 'account.<error> from ?error= on /account, one of the account page errors; unknown values are not shown',
+  'phone.outcome.': 'the outcome of a phone request (src/http/routes/phoneRouter.ts): approved, denied, not_me, unmet, expired and the like, each with a title and text',
   'account.notice.': '?notice= on /account; unknown values are not shown',
   'helpers.': 'helpers.<mode>.* with mode invite | request | approve (helpers-form)',
   'helpers.state.': 'delegation states (src/delegation)',

@@ -3,8 +3,7 @@ import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
 import { delegationsForHelperAt } from '../../../delegation/manageDelegations.js';
 import { noteFirstUse } from '../../../delegation/noteFirstUse.js';
-import { intersectScopes, parseList } from '../../../delegation/policy.js';
-import { recordDelegatedSignIn } from '../../../delegation/recordDelegatedSignIn.js';
+import { grantForDelegation, requestedClaimNames } from '../../../oidc/grantForDelegation.js';
 import { delegationDeps } from '../../deps.js';
 import { field } from '../../formFields.js';
 import { render } from '../../render.js';
@@ -35,20 +34,11 @@ export function actorRoutes(kit: InteractionKit): Router & { renderActor(ctx: Co
     const held = await delegationsForHelperAt({ db: ds.manager, helperId, clientId });
     const chosen = held.find((h) => h.delegation.id === choice);
     if (!chosen) return renderActor(ctx, d, await kit.clientName(d), ctx.state.t('actor.invalid'));
+    const { grantId } = await grantForDelegation({
+      provider, ds, helperId, clientId, chosen, channel: 'browser',
+      requestedScopes: String(d.params['scope'] ?? 'openid').split(' ').filter(Boolean), requestedClaims: requestedClaimNames(d.params['claims']),
+    });
     const client = await provider.Client.find(clientId);
-    const requested = String(d.params['scope'] ?? 'openid').split(' ').filter(Boolean);
-    const clientAllowed = (client?.scope ?? '').split(' ').filter(Boolean);
-    const scopes = intersectScopes({ requested, clientAllowed, delegated: parseList(chosen.delegation.scopes) });
-    // The delegation is the principal's consent: the grant holds exactly the intersection, and
-    // everything else the agency asked for is rejected (so nobody is asked to consent to it).
-    const grant = new provider.Grant({ accountId: helperId, clientId });
-    grant.addOIDCScope(scopes.join(' '));
-    const rejected = requested.filter((s) => !scopes.includes(s));
-    if (rejected.length) grant.rejectOIDCScope(rejected.join(' '));
-    const claimsParam = d.params['claims'] ? Object.keys((JSON.parse(String(d.params['claims'])) as { id_token?: object; userinfo?: object }).userinfo ?? {}).concat(Object.keys((JSON.parse(String(d.params['claims'])) as { id_token?: object }).id_token ?? {})) : [];
-    if (claimsParam.length) grant.rejectOIDCClaims(claimsParam);
-    const grantId = await grant.save();
-    await ds.transaction((db) => recordDelegatedSignIn({ db, delegationId: chosen.delegation.id, grantId, clientId, helperId, principalId: chosen.principal.id, scopes }));
     await noteFirstUse(delegationDeps(kit.deps), { delegationId: chosen.delegation.id, principalId: chosen.principal.id, helperId, clientName: client?.clientName ?? clientId });
     await kit.finishWith(ctx, { actor: { delegationId: chosen.delegation.id }, consent: { grantId } } as InteractionResults, true);
   });
