@@ -31,6 +31,7 @@ import { loadAttestationTrustStore } from './passkeys/loadAttestationTrustStore.
 import { clock } from './shared/clock.js';
 import type { KeyMaterial } from './oidc/keys.js';
 import { hmac } from './shared/ids.js';
+import type { Redis } from 'ioredis';
 import { connectRedis } from './shared/connectRedis.js';
 import { logger } from './shared/logger.js';
 import { createMailer, type Mailer } from './shared/mailer.js';
@@ -58,6 +59,8 @@ export interface OneDoorApp {
   /** main.ts starts draining on SIGTERM: /readyz answers 503 from then on. */
   readiness: Readiness;
   metrics: Metrics;
+  /** The node's Redis connection when REDIS_URL is set (tests count the commands sent on it). */
+  redis?: Redis | undefined;
   /** Releases what the app holds open (the Redis connection, the decode workers). */
   close(): Promise<void>;
 }
@@ -131,5 +134,5 @@ export function createApp({ config, ds, keys, mailer, vendors, decodePool: decod
   app.use(phonePollInterval({ limiter: limits.phoneRequestPoll, onSlowDown: () => phone.count('slow_down') }));
   app.use(observeProvider({ provider, metrics }));
   app.use(mount(provider));
-  return { app, deps, readiness, metrics, close: async () => { await decodePool.close(); if (redis) await redis.quit(); } };
+  return { app, deps, readiness, metrics, redis, close: async () => { await decodePool.close(); if (redis) await redis.quit(); } };
 }
