@@ -2,6 +2,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { type DataSource, IsNull, LessThan, LessThanOrEqual } from 'typeorm';
 import { OidcPayload } from '../../entities/index.js';
 import { scopesForMaxIal } from './claims.js';
+import type { AccountSessions } from './createRedisAdapter.js';
 import { isMysql, readSqlDate, sqlDialect, writeSqlDate } from '../shared/sqlValues.js';
 
 /** At most this many artifact reads share one statement. */
@@ -34,7 +35,7 @@ export interface InsertNew {
  *
  * Expiry follows the wall clock, as oidc-provider's own checks do.
  */
-export function createAdapter(ds: DataSource): new (name: string) => Adapter & InsertNew {
+export function createAdapter(ds: DataSource): new (name: string) => Adapter & InsertNew & AccountSessions {
   const payloads = ds.getRepository(OidcPayload);
   const mysql = isMysql(ds);
   const { q } = sqlDialect(ds);
@@ -112,7 +113,7 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
     payload.accountId ?? null, expiresIn ? writeSqlDate(new Date(Date.now() + (expiresIn + (KEPT_PAST_EXPIRY_SECONDS[model] ?? 0)) * 1000)) : null, null,
   ];
 
-  return class TypeormAdapter implements Adapter, InsertNew {
+  return class TypeormAdapter implements Adapter, InsertNew, AccountSessions {
     readonly model: string;
 
     constructor(name: string) {
@@ -182,6 +183,18 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
 
     async destroy(id: string): Promise<void> {
       await payloads.delete({ model: this.model, id });
+    }
+
+    async findByAccount(accountId: string): Promise<Array<{ id: string; payload: AdapterPayload }>> {
+      if (this.model !== 'Session') throw new Error('only sessions are listed by account');
+      const rows = await payloads.findBy({ model: this.model, accountId });
+      return rows.map((r) => ({ id: r.id, payload: JSON.parse(r.payload) as AdapterPayload }));
+    }
+
+    async destroyByAccount(accountId: string): Promise<Array<{ id: string; payload: AdapterPayload }>> {
+      const found = await this.findByAccount(accountId);
+      await payloads.delete({ model: this.model, accountId });
+      return found;
     }
 
     /**

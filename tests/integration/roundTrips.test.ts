@@ -29,13 +29,13 @@ type Budget = { sql: number; redis: number };
 const BUDGETS: Record<string, { db: Budget; redis: Budget }> = {
   'discovery': { db: { sql: 0, redis: 0 }, redis: { sql: 0, redis: 0 } },
   'jwks': { db: { sql: 0, redis: 0 }, redis: { sql: 0, redis: 0 } },
-  'full sign-in': { db: { sql: 36, redis: 0 }, redis: { sql: 19, redis: 32 } },
-  'code redemption': { db: { sql: 8, redis: 0 }, redis: { sql: 4, redis: 4 } },
+  'full sign-in': { db: { sql: 36, redis: 0 }, redis: { sql: 16, redis: 20 } },
+  'code redemption': { db: { sql: 8, redis: 0 }, redis: { sql: 3, redis: 5 } },
   'refresh': { db: { sql: 8, redis: 0 }, redis: { sql: 6, redis: 2 } },
-  'introspection': { db: { sql: 6, redis: 0 }, redis: { sql: 4, redis: 2 } },
-  'userinfo': { db: { sql: 4, redis: 0 }, redis: { sql: 4, redis: 0 } },
-  'client credentials': { db: { sql: 3, redis: 0 }, redis: { sql: 1, redis: 2 } },
-  'token exchange': { db: { sql: 6, redis: 0 }, redis: { sql: 4, redis: 2 } },
+  'introspection': { db: { sql: 6, redis: 0 }, redis: { sql: 3, redis: 4 } },
+  'userinfo': { db: { sql: 4, redis: 0 }, redis: { sql: 3, redis: 1 } },
+  'client credentials': { db: { sql: 3, redis: 0 }, redis: { sql: 0, redis: 3 } },
+  'token exchange': { db: { sql: 6, redis: 0 }, redis: { sql: 3, redis: 3 } },
 };
 
 async function redisAnswers(): Promise<boolean> {
