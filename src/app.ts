@@ -33,6 +33,7 @@ import type { KeyMaterial } from './oidc/keys.js';
 import { hmac } from './shared/ids.js';
 import type { Redis } from 'ioredis';
 import { connectRedis } from './shared/connectRedis.js';
+import { redisChallengeStore } from './passkeys/redisChallengeStore.js';
 import { logger } from './shared/logger.js';
 import { createMailer, type Mailer } from './shared/mailer.js';
 import { createMetrics, type Metrics } from './shared/metrics.js';
@@ -97,7 +98,7 @@ export function createApp({ config, ds, keys, mailer, vendors, decodePool: decod
   const provider = createProvider({ config, ds, keys, pages: providerPages(), redis, attestationTrust, phone });
   const deps: HttpDeps = {
     config, ds, keys, provider, metrics, mailer: mail,
-    rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin },
+    rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin, ...(redis ? { challenges: redisChallengeStore(redis) } : {}) },
     attestationTrust, vendors: vendorPorts, decodePool, limitStore,
   };
 

@@ -285,7 +285,7 @@ describe.each([
   });
 
   if (withRedis) {
-    test('when Redis is configured, then codes, interactions and sessions live in Redis under the prefix and not in the database', async () => {
+    test('when Redis is configured, then codes, interactions, sessions and WebAuthn challenges live in Redis under the prefix and not in the database', async () => {
       const p = await person();
       const code = new URL(p.landing).searchParams.get('code')!;
       const redis = new Redis(REDIS_URL);
@@ -298,6 +298,7 @@ describe.each([
       const rows = await server.ds.query('SELECT model FROM oidc_payloads') as Array<{ model: string }>;
       for (const row of rows) expect(REDIS_MODELS.has(row.model)).toBe(false);
       expect(rows.map((r) => r.model)).toEqual(expect.arrayContaining(['Grant']));
+      expect(await server.ds.query('SELECT id FROM webauthn_challenges')).toEqual([]);
       const redisKeys = new Redis(REDIS_URL);
       try {
         expect((await redisKeys.keys(`${prefix}oidc:Session:*`)).length).toBeGreaterThan(0);

@@ -29,7 +29,7 @@ type Budget = { sql: number; redis: number };
 const BUDGETS: Record<string, { db: Budget; redis: Budget }> = {
   'discovery': { db: { sql: 0, redis: 0 }, redis: { sql: 0, redis: 0 } },
   'jwks': { db: { sql: 0, redis: 0 }, redis: { sql: 0, redis: 0 } },
-  'full sign-in': { db: { sql: 36, redis: 0 }, redis: { sql: 16, redis: 20 } },
+  'full sign-in': { db: { sql: 36, redis: 0 }, redis: { sql: 13, redis: 22 } },
   'code redemption': { db: { sql: 8, redis: 0 }, redis: { sql: 3, redis: 5 } },
   'refresh': { db: { sql: 8, redis: 0 }, redis: { sql: 6, redis: 2 } },
   'introspection': { db: { sql: 6, redis: 0 }, redis: { sql: 3, redis: 4 } },
