@@ -33,6 +33,7 @@ import type { KeyMaterial } from './oidc/keys.js';
 import { hmac } from './shared/ids.js';
 import type { Redis } from 'ioredis';
 import { connectRedis } from './shared/connectRedis.js';
+import { cachePublicKeyImports } from './passkeys/cachePublicKeyImports.js';
 import { redisChallengeStore } from './passkeys/redisChallengeStore.js';
 import { logger } from './shared/logger.js';
 import { createMailer, type Mailer } from './shared/mailer.js';
@@ -73,6 +74,7 @@ export interface OneDoorApp {
  */
 export function createApp({ config, ds, keys, mailer, vendors, decodePool: decodePoolOptions, readinessChecks = [] }: AppDeps): OneDoorApp {
   logger.level = config.logLevel;
+  cachePublicKeyImports();
   // Read once, here, before anything is opened: a store that cannot be read stops the start.
   const { store: attestationTrust, warnings } = loadAttestationTrustStore({ files: config.attestationTrustStore, at: clock.now() });
   for (const w of warnings) logger.warn(w);
