@@ -65,14 +65,18 @@ export function toMarkdown(r: BenchReport): string {
   lines.push('', '**Overhead** (OneDoor total CPU per operation ÷ bare oidc-provider, same flow; bare uses no database):', '');
   lines.push('| flow | profile | OneDoor process ms/op | OneDoor total ms/op | bare ms/op | process ratio | total ratio |', '|---|---|---:|---:|---:|---:|---:|');
   for (const o of r.overhead) lines.push(`| ${o.flow} | ${o.profile} | ${fmt(o.onedoorCpuMs)} | ${fmt(o.onedoorTotalCpuMs)} | ${fmt(o.bareCpuMs)} | ${fmt(o.processRatio)}× | ${fmt(o.ratio)}× |`);
-  lines.push('', `**Scale** (${fmt(r.settings.accountsLarge)} accounts vs ${fmt(r.settings.accountsSmall)}, each with a passkey and a grant; medians of ${r.settings.repeat} run(s) per flow, lowest–highest in brackets):`, '');
-  if (r.bufferPool) lines.push(`MariaDB buffer pool: ${fmt(r.bufferPool.duringMiB)} MiB during the runs (seeded data and indexes ${fmt(r.bufferPool.dataMiB)} MiB; ${fmt(r.bufferPool.beforeMiB)} MiB before and after).`, '');
-  lines.push('| flow | profile | p99 ms small | p99 ms large | p99 ratio | total CPU ms/op small | large | CPU ratio |', '|---|---|---:|---:|---:|---:|---:|---:|');
-  const range = (x: [number, number]) => (x[0] === x[1] ? '' : ` (${fmt(x[0])}–${fmt(x[1])})`);
-  for (const s of r.scale) lines.push(`| ${s.flow} | ${s.profile} | ${fmt(s.p99Small)}${range(s.p99SmallRange)} | ${fmt(s.p99Large)}${range(s.p99LargeRange)} | ${fmt(s.p99Ratio)}× | ${fmt(s.cpuSmall)} | ${fmt(s.cpuLarge)} | ${fmt(s.cpuRatio)}× |`);
-  lines.push('', `Seeding: ${fmt(r.seeding.rows)} rows (${fmt(r.seeding.accounts)} accounts with passkeys and grants) in ${fmt(r.seeding.seconds)} s (${fmt(r.seeding.rowsPerSecond)} rows/s).`, '');
-  lines.push(`Memory (server RSS after a full GC): ${fmt(r.memory.restMiB)} MiB at rest (heap ${fmt(r.memory.restHeapMiB)} MiB); ` +
-    `${fmt(r.memory.afterSessionsMiB)} MiB (heap ${fmt(r.memory.afterSessionsHeapMiB)} MiB) with ${fmt(r.memory.sessions)} sessions created.`, '');
+  if (r.seeding.rows) {
+    lines.push('', `**Scale** (${fmt(r.settings.accountsLarge)} accounts vs ${fmt(r.settings.accountsSmall)}, each with a passkey and a grant; medians of ${r.settings.repeat} run(s) per flow, lowest–highest in brackets):`, '');
+    if (r.bufferPool) lines.push(`MariaDB buffer pool: ${fmt(r.bufferPool.duringMiB)} MiB during the runs (seeded data and indexes ${fmt(r.bufferPool.dataMiB)} MiB; ${fmt(r.bufferPool.beforeMiB)} MiB before and after).`, '');
+    lines.push('| flow | profile | p99 ms small | p99 ms large | p99 ratio | total CPU ms/op small | large | CPU ratio |', '|---|---|---:|---:|---:|---:|---:|---:|');
+    const range = (x: [number, number]) => (x[0] === x[1] ? '' : ` (${fmt(x[0])}–${fmt(x[1])})`);
+    for (const s of r.scale) lines.push(`| ${s.flow} | ${s.profile} | ${fmt(s.p99Small)}${range(s.p99SmallRange)} | ${fmt(s.p99Large)}${range(s.p99LargeRange)} | ${fmt(s.p99Ratio)}× | ${fmt(s.cpuSmall)} | ${fmt(s.cpuLarge)} | ${fmt(s.cpuRatio)}× |`);
+    lines.push('', `Seeding: ${fmt(r.seeding.rows)} rows (${fmt(r.seeding.accounts)} accounts with passkeys and grants) in ${fmt(r.seeding.seconds)} s (${fmt(r.seeding.rowsPerSecond)} rows/s).`, '');
+    lines.push(`Memory (server RSS after a full GC): ${fmt(r.memory.restMiB)} MiB at rest (heap ${fmt(r.memory.restHeapMiB)} MiB); ` +
+      `${fmt(r.memory.afterSessionsMiB)} MiB (heap ${fmt(r.memory.afterSessionsHeapMiB)} MiB) with ${fmt(r.memory.sessions)} sessions created.`, '');
+  } else {
+    lines.push('', 'Flows only: no scale or memory run (`--flows-only`).', '');
+  }
   lines.push('**Crypto ceiling** (one core, node:crypto; @simplewebauthn/server for the assertion):', '');
   lines.push('| operation | per second |', '|---|---:|');
   for (const c of r.ceiling) lines.push(`| ${c.operation} | ${fmt(c.perSecond)} |`);
