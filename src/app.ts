@@ -33,6 +33,7 @@ import type { KeyMaterial } from './oidc/keys.js';
 import { hmac } from './shared/ids.js';
 import type { Redis } from 'ioredis';
 import { connectRedis } from './shared/connectRedis.js';
+import { redisGrantCache, useGrantCache } from './shared/grantCache.js';
 import { cachePublicKeyImports } from './passkeys/cachePublicKeyImports.js';
 import { redisChallengeStore } from './passkeys/redisChallengeStore.js';
 import { logger } from './shared/logger.js';
@@ -82,6 +83,8 @@ export function createApp({ config, ds, keys, mailer, vendors, decodePool: decod
   logger.info({ authenticators: models.length, hardwareProtected: models.filter((m) => m.hardwareProtected).length },
     models.length ? 'attestation trust store loaded' : 'no attestation trust store (ATTESTATION_TRUST_STORE): no passkey can meet AAL3');
   const redis = config.redisUrl ? connectRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }) : undefined;
+  // Grants stay in the database; token requests read them through a Redis copy.
+  if (redis) useGrantCache(ds, redisGrantCache(redis));
   const metrics = createMetrics();
   countDomainEvents({ ds, metrics });
   const readiness = createReadiness({ checks: [...coreReadinessChecks({ ds, keys }), ...(redis ? [{ name: 'redis', run: async () => { await redis.ping(); } }] : []), ...readinessChecks] });
@@ -137,5 +140,5 @@ export function createApp({ config, ds, keys, mailer, vendors, decodePool: decod
   app.use(phonePollInterval({ limiter: limits.phoneRequestPoll, onSlowDown: () => phone.count('slow_down') }));
   app.use(observeProvider({ provider, metrics }));
   app.use(mount(provider));
-  return { app, deps, readiness, metrics, redis, close: async () => { await decodePool.close(); if (redis) await redis.quit(); } };
+  return { app, deps, readiness, metrics, redis, close: async () => { await decodePool.close(); if (redis) { useGrantCache(ds, undefined); await redis.quit(); } } };
 }

@@ -13,6 +13,7 @@ import { headlessPages } from '../oidc/validateClientFile.js';
 import { KEK_FILE } from '../proofing/vault.js';
 import { isLocale, translator } from '../shared/i18n.js';
 import { connectRedis } from '../shared/connectRedis.js';
+import { redisGrantCache, useGrantCache } from '../shared/grantCache.js';
 import { createMailer } from '../shared/mailer.js';
 import { CliError } from './CliError.js';
 import { openDatabase } from './openDatabase.js';
@@ -51,12 +52,14 @@ export async function openAccount<T>(opts: { config: Config; reference: string }
         : `ACCOUNT: no account with that ${opts.reference.includes('@') ? 'email address' : 'id'}`);
     }
     let provider: Provider | undefined;
+    // Sessions and the grant copies live in Redis when the nodes use it: ending access reaches them.
+    if (config.redisUrl) {
+      redis = connectRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
+      useGrantCache(ds, redisGrantCache(redis));
+    }
     return await run({
       account: found.account, ds, keys,
-      provider: () => {
-        redis ??= config.redisUrl ? connectRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }) : undefined;
-        return (provider ??= createProvider({ config, ds, keys, pages: headlessPages, redis }));
-      },
+      provider: () => (provider ??= createProvider({ config, ds, keys, pages: headlessPages, redis })),
       delegationDeps: () => ({
         db: ds.manager, mailer: createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom }),
         t: (l: string) => translator(isLocale(l) ? l : 'en'), pepper: keys.secrets.pepper, issuer: config.issuer,

@@ -29,11 +29,11 @@ type Budget = { sql: number; redis: number };
 const BUDGETS: Record<string, { db: Budget; redis: Budget }> = {
   'discovery': { db: { sql: 0, redis: 0 }, redis: { sql: 0, redis: 0 } },
   'jwks': { db: { sql: 0, redis: 0 }, redis: { sql: 0, redis: 0 } },
-  'full sign-in': { db: { sql: 36, redis: 0 }, redis: { sql: 13, redis: 22 } },
-  'code redemption': { db: { sql: 8, redis: 0 }, redis: { sql: 3, redis: 5 } },
-  'refresh': { db: { sql: 8, redis: 0 }, redis: { sql: 6, redis: 2 } },
-  'introspection': { db: { sql: 6, redis: 0 }, redis: { sql: 3, redis: 4 } },
-  'userinfo': { db: { sql: 4, redis: 0 }, redis: { sql: 3, redis: 1 } },
+  'full sign-in': { db: { sql: 36, redis: 0 }, redis: { sql: 11, redis: 26 } },
+  'code redemption': { db: { sql: 8, redis: 0 }, redis: { sql: 2, redis: 6 } },
+  'refresh': { db: { sql: 8, redis: 0 }, redis: { sql: 5, redis: 3 } },
+  'introspection': { db: { sql: 6, redis: 0 }, redis: { sql: 2, redis: 5 } },
+  'userinfo': { db: { sql: 4, redis: 0 }, redis: { sql: 2, redis: 2 } },
   'client credentials': { db: { sql: 3, redis: 0 }, redis: { sql: 0, redis: 3 } },
   'token exchange': { db: { sql: 6, redis: 0 }, redis: { sql: 3, redis: 3 } },
 };
