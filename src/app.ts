@@ -31,7 +31,11 @@ import { loadAttestationTrustStore } from './passkeys/loadAttestationTrustStore.
 import { clock } from './shared/clock.js';
 import type { KeyMaterial } from './oidc/keys.js';
 import { hmac } from './shared/ids.js';
+import type { Redis } from 'ioredis';
 import { connectRedis } from './shared/connectRedis.js';
+import { redisGrantCache, useGrantCache } from './shared/grantCache.js';
+import { cachePublicKeyImports } from './passkeys/cachePublicKeyImports.js';
+import { redisChallengeStore } from './passkeys/redisChallengeStore.js';
 import { logger } from './shared/logger.js';
 import { createMailer, type Mailer } from './shared/mailer.js';
 import { createMetrics, type Metrics } from './shared/metrics.js';
@@ -58,6 +62,8 @@ export interface OneDoorApp {
   /** main.ts starts draining on SIGTERM: /readyz answers 503 from then on. */
   readiness: Readiness;
   metrics: Metrics;
+  /** The node's Redis connection when REDIS_URL is set (tests count the commands sent on it). */
+  redis?: Redis | undefined;
   /** Releases what the app holds open (the Redis connection, the decode workers). */
   close(): Promise<void>;
 }
@@ -69,6 +75,7 @@ export interface OneDoorApp {
  */
 export function createApp({ config, ds, keys, mailer, vendors, decodePool: decodePoolOptions, readinessChecks = [] }: AppDeps): OneDoorApp {
   logger.level = config.logLevel;
+  cachePublicKeyImports();
   // Read once, here, before anything is opened: a store that cannot be read stops the start.
   const { store: attestationTrust, warnings } = loadAttestationTrustStore({ files: config.attestationTrustStore, at: clock.now() });
   for (const w of warnings) logger.warn(w);
@@ -76,6 +83,8 @@ export function createApp({ config, ds, keys, mailer, vendors, decodePool: decod
   logger.info({ authenticators: models.length, hardwareProtected: models.filter((m) => m.hardwareProtected).length },
     models.length ? 'attestation trust store loaded' : 'no attestation trust store (ATTESTATION_TRUST_STORE): no passkey can meet AAL3');
   const redis = config.redisUrl ? connectRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }) : undefined;
+  // Grants stay in the database; token requests read them through a Redis copy.
+  if (redis) useGrantCache(ds, redisGrantCache(redis));
   const metrics = createMetrics();
   countDomainEvents({ ds, metrics });
   const readiness = createReadiness({ checks: [...coreReadinessChecks({ ds, keys }), ...(redis ? [{ name: 'redis', run: async () => { await redis.ping(); } }] : []), ...readinessChecks] });
@@ -94,7 +103,7 @@ export function createApp({ config, ds, keys, mailer, vendors, decodePool: decod
   const provider = createProvider({ config, ds, keys, pages: providerPages(), redis, attestationTrust, phone });
   const deps: HttpDeps = {
     config, ds, keys, provider, metrics, mailer: mail,
-    rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin },
+    rp: { rpId: config.rpId, rpName: 'OneDoor', origin: config.origin, ...(redis ? { challenges: redisChallengeStore(redis) } : {}) },
     attestationTrust, vendors: vendorPorts, decodePool, limitStore,
   };
 
@@ -131,5 +140,5 @@ export function createApp({ config, ds, keys, mailer, vendors, decodePool: decod
   app.use(phonePollInterval({ limiter: limits.phoneRequestPoll, onSlowDown: () => phone.count('slow_down') }));
   app.use(observeProvider({ provider, metrics }));
   app.use(mount(provider));
-  return { app, deps, readiness, metrics, close: async () => { await decodePool.close(); if (redis) await redis.quit(); } };
+  return { app, deps, readiness, metrics, redis, close: async () => { await decodePool.close(); if (redis) { useGrantCache(ds, undefined); await redis.quit(); } } };
 }

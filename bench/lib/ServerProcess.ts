@@ -10,6 +10,8 @@ export interface ServerStats {
   cpuMicros: number;
   rssBytes: number;
   heapUsedBytes: number;
+  /** SQL statements the server has sent so far (OneDoor only; bare oidc-provider has no database). */
+  statements?: number;
 }
 
 /** A server under test in its own process, so that its CPU and memory are its own. */
@@ -85,7 +87,7 @@ export async function startServerProcess(opts: { entry: string; env: Record<stri
 }
 
 /** The child's half: answers stats requests over IPC. Call once the server listens. */
-export function serveStats(url: string): void {
+export function serveStats(url: string, opts: { statements?: () => number } = {}): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   const session = new inspector.Session();
   process.on('message', (m: { type: string; id: number; gc?: boolean; action?: 'start' | 'stop'; file?: string }) => {
@@ -106,7 +108,7 @@ export function serveStats(url: string): void {
     if (m.gc && gc) { gc(); gc(); }
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
-    process.send!({ type: 'stats', id: m.id, cpuMicros: cpu.user + cpu.system, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed });
+    process.send!({ type: 'stats', id: m.id, cpuMicros: cpu.user + cpu.system, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, ...(opts.statements ? { statements: opts.statements() } : {}) });
   });
   process.send!({ type: 'ready', url });
   // The bench stops servers with SIGTERM; leave at once (nothing to drain in a benchmark).

@@ -1,9 +1,14 @@
 import type { ServerProcess, ServerStats } from './ServerProcess.js';
+import type { ServiceProbe, ServiceSnapshot } from './serviceStats.js';
+
+/** `memory`: bare oidc-provider (in-memory storage); the others name OneDoor's stores. */
+export type Profile = 'memory' | 'sqlite' | 'sqlite+redis' | 'mysql' | 'mysql+redis';
 
 /** What one flow measured: throughput, latency percentiles and the server's own CPU cost. */
 export interface FlowResult {
   flow: string;
   target: 'onedoor' | 'bare';
+  profile: Profile;
   accounts?: number;
   concurrency: number;
   seconds: number;
@@ -18,6 +23,16 @@ export interface FlowResult {
   cpuMsPerOp: number;
   /** 1 / CPU per iteration: what one fully used core of the server sustains. */
   perCore: number;
+  /** CPU of the database and cache servers on this machine per iteration (0 for SQLite, in-process). */
+  serviceCpuMsPerOp: number;
+  /** OneDoor's process + the services, per iteration. */
+  totalCpuMsPerOp: number;
+  /** 1 / total CPU per iteration. */
+  totalPerCore: number;
+  /** SQL statements per iteration (MariaDB `Questions`; on SQLite, counted by the server). */
+  statementsPerOp: number;
+  /** Redis commands per iteration (`INFO commandstats`). */
+  redisCommandsPerOp: number;
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -35,7 +50,10 @@ export function percentile(sorted: number[], p: number): number {
 export async function runLoad(opts: {
   flow: string;
   target: 'onedoor' | 'bare';
+  profile: Profile;
   server: ServerProcess;
+  /** The services this profile uses (none for bare oidc-provider). */
+  probe?: ServiceProbe;
   concurrency: number;
   warmupMs: number;
   durationMs: number;
@@ -67,6 +85,8 @@ export async function runLoad(opts: {
 
   if (opts.warmupMs > 0) await Promise.all(Array.from({ length: opts.concurrency }, (_, i) => loop(i)));
   if (opts.profileFile) await opts.server.profile('start');
+  const none: ServiceSnapshot = { cpuMs: 0, statements: 0, redisCommands: 0 };
+  const servicesBefore = opts.probe ? await opts.probe.read() : none;
   const before: ServerStats = await opts.server.stats();
   const started = performance.now();
   recording = true;
@@ -74,6 +94,7 @@ export async function runLoad(opts: {
   await Promise.all(Array.from({ length: opts.concurrency }, (_, i) => loop(i)));
   const seconds = (performance.now() - started) / 1000;
   const after: ServerStats = await opts.server.stats();
+  const servicesAfter = opts.probe ? await opts.probe.read() : none;
   recording = false;
   if (opts.profileFile) await opts.server.profile('stop', opts.profileFile);
 
@@ -82,9 +103,17 @@ export async function runLoad(opts: {
   const cpuMs = (after.cpuMicros - before.cpuMicros) / 1000;
   const cpuMsPerOp = done ? cpuMs / done : 0;
   const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+  const perOp = (n: number) => (done ? n / done : 0);
+  const serviceCpuMsPerOp = perOp(servicesAfter.cpuMs - servicesBefore.cpuMs);
+  const totalCpuMsPerOp = cpuMsPerOp + serviceCpuMsPerOp;
+  // The probe's own reads (one SHOW STATUS between the two snapshots) are not the flow's.
+  const statements = opts.probe && opts.probe.ownStatements
+    ? servicesAfter.statements - servicesBefore.statements - opts.probe.ownStatements
+    : (after.statements ?? 0) - (before.statements ?? 0);
   return {
     flow: opts.flow,
     target: opts.target,
+    profile: opts.profile,
     ...(opts.accounts !== undefined ? { accounts: opts.accounts } : {}),
     concurrency: opts.concurrency,
     seconds: round(seconds),
@@ -97,5 +126,10 @@ export async function runLoad(opts: {
     p99Ms: round(percentile(latencies, 99)),
     cpuMsPerOp: round(cpuMsPerOp, 3),
     perCore: cpuMsPerOp ? Math.round(1000 / cpuMsPerOp) : 0,
+    serviceCpuMsPerOp: round(serviceCpuMsPerOp, 3),
+    totalCpuMsPerOp: round(totalCpuMsPerOp, 3),
+    totalPerCore: totalCpuMsPerOp ? Math.round(1000 / totalCpuMsPerOp) : 0,
+    statementsPerOp: round(perOp(Math.max(0, statements)), 1),
+    redisCommandsPerOp: round(perOp(Math.max(0, servicesAfter.redisCommands - servicesBefore.redisCommands - (opts.probe?.ownRedisCommands ?? 0))), 1),
   };
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { OidcClient, OidcPayload } from '../../entities/index.js';
+import { OidcClient } from '../../entities/index.js';
+import { deleteGrants } from './deleteGrants.js';
 import { recordEvent } from '../audit/recordEvent.js';
 import { listOwnGrants } from './listOwnGrants.js';
 
@@ -42,11 +43,7 @@ export async function disconnectAgency(opts: { db: EntityManager; accountId: str
   const own = await listOwnGrants({ db: opts.db, accountId: opts.accountId });
   const named = own.find((g) => g.id === opts.grantId);
   if (!named) return false;
-  const repo = opts.db.getRepository(OidcPayload);
-  for (const grant of own.filter((g) => g.clientId === named.clientId)) {
-    await repo.delete({ grantId: grant.id });
-    await repo.delete({ model: 'Grant', id: grant.id });
-  }
+  await deleteGrants({ db: opts.db, grantIds: own.filter((g) => g.clientId === named.clientId).map((g) => g.id), withArtifacts: true });
   await recordEvent({ db: opts.db, accountId: opts.accountId, type: 'agency_disconnected', clientId: named.clientId });
   return true;
 }

@@ -1,5 +1,6 @@
 import { In, type EntityManager } from 'typeorm';
 import { OidcPayload } from '../../entities/index.js';
+import { deleteGrants } from './deleteGrants.js';
 
 /**
  * Withdraws every consent the person gave and everything issued under it: grants, codes,
@@ -13,7 +14,7 @@ export async function revokeAllGrants(opts: { db: EntityManager; accountId: stri
   const repo = opts.db.getRepository(OidcPayload);
   const grants = await repo.find({ where: { model: 'Grant', accountId: opts.accountId }, select: { model: true, id: true } });
   const ids = grants.map((g) => g.id);
-  for (let i = 0; i < ids.length; i += 200) await repo.delete({ grantId: In(ids.slice(i, i + 200)) });
+  await deleteGrants({ db: opts.db, grantIds: ids, withArtifacts: true });
   await repo.delete({ model: In(['Grant', 'AccessToken', 'RefreshToken', 'AuthorizationCode', 'ClientCredentials', 'DeviceCode', 'BackchannelAuthenticationRequest']), accountId: opts.accountId });
   return ids.length;
 }

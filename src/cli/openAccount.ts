@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Redis } from 'ioredis';
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import type { Account } from '../../entities/index.js';
@@ -11,6 +12,8 @@ import { type KeyMaterial, loadOrCreateKeys } from '../oidc/keys.js';
 import { headlessPages } from '../oidc/validateClientFile.js';
 import { KEK_FILE } from '../proofing/vault.js';
 import { isLocale, translator } from '../shared/i18n.js';
+import { connectRedis } from '../shared/connectRedis.js';
+import { redisGrantCache, useGrantCache } from '../shared/grantCache.js';
 import { createMailer } from '../shared/mailer.js';
 import { CliError } from './CliError.js';
 import { openDatabase } from './openDatabase.js';
@@ -19,7 +22,10 @@ export interface OpenedAccount {
   account: Account;
   ds: DataSource;
   keys: KeyMaterial;
-  /** A provider on the shared database, never listening: it signs back-channel logout tokens. */
+  /**
+   * A provider on the shared database (and Redis, when REDIS_URL is set: sessions live there),
+   * never listening: it lists and ends sessions and signs back-channel logout tokens.
+   */
   provider(): Provider;
   /** What delegation changes need: mail goes out as the server's would (SMTP_URL or the outbox). */
   delegationDeps(): DelegationDeps;
@@ -37,6 +43,7 @@ export async function openAccount<T>(opts: { config: Config; reference: string }
   }
   const keys = await loadOrCreateKeys(config.keysDir);
   const ds = await openDatabase({ config });
+  let redis: Redis | undefined;
   try {
     const found = await findAccountByReference({ db: ds.manager, reference: opts.reference });
     if (!found.ok) {
@@ -45,15 +52,21 @@ export async function openAccount<T>(opts: { config: Config; reference: string }
         : `ACCOUNT: no account with that ${opts.reference.includes('@') ? 'email address' : 'id'}`);
     }
     let provider: Provider | undefined;
+    // Sessions and the grant copies live in Redis when the nodes use it: ending access reaches them.
+    if (config.redisUrl) {
+      redis = connectRedis({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
+      useGrantCache(ds, redisGrantCache(redis));
+    }
     return await run({
       account: found.account, ds, keys,
-      provider: () => (provider ??= createProvider({ config, ds, keys, pages: headlessPages })),
+      provider: () => (provider ??= createProvider({ config, ds, keys, pages: headlessPages, redis })),
       delegationDeps: () => ({
         db: ds.manager, mailer: createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom }),
         t: (l: string) => translator(isLocale(l) ? l : 'en'), pepper: keys.secrets.pepper, issuer: config.issuer,
       }),
     });
   } finally {
+    if (redis) await redis.quit().catch(() => redis?.disconnect());
     await ds.destroy();
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, type EntityManager } from 'typeorm';
-import { Account, DelegatedGrant, Delegation, DelegationEvent, OidcPayload } from '../../entities/index.js';
+import { Account, DelegatedGrant, Delegation, DelegationEvent } from '../../entities/index.js';
+import { deleteGrants } from '../accounts/deleteGrants.js';
 import { queueSecurityEvent } from '../audit/queueSecurityEvent.js';
 import { recordEvent } from '../audit/recordEvent.js';
 import { clock } from '../shared/clock.js';
@@ -206,11 +207,7 @@ export async function revokeDelegation(deps: DelegationDeps, opts: { actorId: st
   if (d.principalId && grants.length) {
     await queueSecurityEvent({ db: deps.db, accountId: d.principalId, event: 'delegation_revoked', clientIds: grants.map((g) => g.clientId), details: { delegation_id: d.id, reason: status } });
   }
-  const payloads = deps.db.getRepository(OidcPayload);
-  for (const g of grants) {
-    await payloads.delete({ grantId: g.grantId });
-    await payloads.delete({ model: 'Grant', id: g.grantId });
-  }
+  await deleteGrants({ db: deps.db, grantIds: grants.map((g) => g.grantId), withArtifacts: true });
   await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: opts.actorId, type: status });
   for (const id of [d.principalId, d.helperId]) {
     if (!id) continue;

@@ -1,10 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
-import { OidcPayload } from '../../entities/index.js';
 import type { Config } from '../config/loadConfig.js';
 import { logger } from '../shared/logger.js';
 import { outgoingFailureOf } from '../shared/outgoingRequest.js';
+import type { AccountSessions } from './createRedisAdapter.js';
+
+/** The sessions' store (the database, or Redis when configured), listed by account. */
+export function accountSessions(provider: Provider): AccountSessions {
+  const adapter = (provider as unknown as { Session: { adapter: Partial<AccountSessions> } }).Session.adapter;
+  if (typeof adapter.findByAccount !== 'function' || typeof adapter.destroyByAccount !== 'function') throw new Error('the Session adapter cannot list sessions by account');
+  return adapter as AccountSessions;
+}
 
 export interface SignedInSession {
   uid: string;
@@ -33,12 +40,12 @@ export async function readSession(opts: { provider: Provider; config: Config; re
  * Ends every session of an account (all devices), telling each agency that registered a
  * back-channel logout URI (OpenID Connect Back-Channel Logout 1.0 §2.5).
  */
-export async function endAllSessions(opts: { provider: Provider; ds: DataSource; accountId: string }): Promise<number> {
-  const repo = opts.ds.getRepository(OidcPayload);
-  const rows = await repo.findBy({ model: 'Session', accountId: opts.accountId });
+export async function endAllSessions(opts: { provider: Provider; ds?: DataSource; accountId: string }): Promise<number> {
+  // Listed and deleted in one step, so a session saved meanwhile is not deleted unannounced.
+  const rows = await accountSessions(opts.provider).destroyByAccount(opts.accountId);
   const notices: Array<Promise<void>> = [];
   for (const row of rows) {
-    const payload = JSON.parse(row.payload) as { authorizations?: Record<string, { sid?: string }> };
+    const payload = row.payload as { authorizations?: Record<string, { sid?: string }> };
     for (const [clientId, auth] of Object.entries(payload.authorizations ?? {})) {
       notices.push((async () => {
         const client = await opts.provider.Client.find(clientId);
@@ -47,7 +54,6 @@ export async function endAllSessions(opts: { provider: Provider; ds: DataSource;
       })().catch((err: Error) => { logger.warn({ clientId, error: err.name, reason: outgoingFailureOf(err) }, 'back-channel logout failed'); }));
     }
   }
-  await repo.delete({ model: 'Session', accountId: opts.accountId });
   await Promise.all(notices);
   return rows.length;
 }

@@ -1,7 +1,10 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { type DataSource, IsNull, LessThan, LessThanOrEqual } from 'typeorm';
 import { OidcPayload } from '../../entities/index.js';
+import { deleteGrants } from '../accounts/deleteGrants.js';
 import { scopesForMaxIal } from './claims.js';
+import type { AccountSessions } from './createRedisAdapter.js';
+import { grantCacheOf } from '../shared/grantCache.js';
 import { isMysql, readSqlDate, sqlDialect, writeSqlDate } from '../shared/sqlValues.js';
 
 /** At most this many artifact reads share one statement. */
@@ -34,7 +37,7 @@ export interface InsertNew {
  *
  * Expiry follows the wall clock, as oidc-provider's own checks do.
  */
-export function createAdapter(ds: DataSource): new (name: string) => Adapter & InsertNew {
+export function createAdapter(ds: DataSource): new (name: string) => Adapter & InsertNew & AccountSessions {
   const payloads = ds.getRepository(OidcPayload);
   const mysql = isMysql(ds);
   const { q } = sqlDialect(ds);
@@ -112,7 +115,7 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
     payload.accountId ?? null, expiresIn ? writeSqlDate(new Date(Date.now() + (expiresIn + (KEPT_PAST_EXPIRY_SECONDS[model] ?? 0)) * 1000)) : null, null,
   ];
 
-  return class TypeormAdapter implements Adapter, InsertNew {
+  return class TypeormAdapter implements Adapter, InsertNew, AccountSessions {
     readonly model: string;
 
     constructor(name: string) {
@@ -122,6 +125,9 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are managed with `onedoor clients`');
       await ds.query(UPSERT, rowValues(this.model, id, payload, expiresIn));
+      // The consent changed: the copy token requests read becomes what was written.
+      const cache = this.model === 'Grant' ? grantCacheOf(ds) : undefined;
+      if (cache) await cache.replace(id, JSON.stringify(payload), expiresIn ? Date.now() + expiresIn * 1000 : null);
     }
 
     async insertNew(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
@@ -159,6 +165,18 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
         metadata.scope ??= scopesForMaxIal(metadata.max_ial ?? 1).join(' ');
         return metadata;
       }
+      if (this.model === 'Grant') {
+        // Read on every token request: from its Redis copy when there is one (src/shared/grantCache.ts).
+        const cache = grantCacheOf(ds);
+        if (cache) {
+          const copy = await cache.get(id);
+          if (copy) return JSON.parse(copy.payload) as AdapterPayload;
+          const row = await readRow(this.model, id);
+          const payload = toPayload(row);
+          if (payload && row) await cache.fill(id, row.payload, readSqlDate(row.expires_at)?.getTime() ?? null);
+          return payload;
+        }
+      }
       return toPayload(await readRow(this.model, id));
     }
 
@@ -181,7 +199,23 @@ export function createAdapter(ds: DataSource): new (name: string) => Adapter & I
     }
 
     async destroy(id: string): Promise<void> {
+      if (this.model === 'Grant') {
+        await deleteGrants({ db: ds.manager, grantIds: [id] });
+        return;
+      }
       await payloads.delete({ model: this.model, id });
+    }
+
+    async findByAccount(accountId: string): Promise<Array<{ id: string; payload: AdapterPayload }>> {
+      if (this.model !== 'Session') throw new Error('only sessions are listed by account');
+      const rows = await payloads.findBy({ model: this.model, accountId });
+      return rows.map((r) => ({ id: r.id, payload: JSON.parse(r.payload) as AdapterPayload }));
+    }
+
+    async destroyByAccount(accountId: string): Promise<Array<{ id: string; payload: AdapterPayload }>> {
+      const found = await this.findByAccount(accountId);
+      await payloads.delete({ model: this.model, accountId });
+      return found;
     }
 
     /**

@@ -1,3 +1,4 @@
+import { deleteGrants } from '../accounts/deleteGrants.js';
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { queueSecurityEvent } from '../audit/queueSecurityEvent.js';
@@ -55,10 +56,7 @@ export async function endAssuredGrants(opts: { provider: Provider; ds: DataSourc
   const ended: Array<Ended & { grantId: string }> = ids.map((grantId) => ({ grantId, ...assured.get(grantId)!, subjectAccountId: subjectOf.get(grantId) ?? assured.get(grantId)!.sessionAccountId }));
 
   await ds.transaction(async (db) => {
-    for (const { grantId } of ended) {
-      await db.query(`DELETE FROM ${q('oidc_payloads')} WHERE ${q('grant_id')} = ?`, [grantId]);
-      await db.query(`DELETE FROM ${q('oidc_payloads')} WHERE ${q('model')} = 'Grant' AND ${q('id')} = ?`, [grantId]);
-    }
+    await deleteGrants({ db, grantIds: ended.map((e) => e.grantId), withArtifacts: true });
     // Agencies that know this person (their own grants, or a helper's sessions for them) hear of it.
     const told = [...new Set(ended.filter((e) => e.subjectAccountId === accountId).map((e) => e.clientId))];
     if (told.length) await queueSecurityEvent({ db, accountId, event: 'assurance_level_change', clientIds: told, details: IAL_DOWN });

@@ -35,7 +35,7 @@ export async function finishAuthentication(opts: {
   bindingId: string;
   response: AuthenticationResponseJSON;
 }): Promise<FinishAuthenticationResult> {
-  const challenge = await takeChallenge({ db: opts.db, bindingId: opts.bindingId, purpose: 'authenticate' });
+  const challenge = await takeChallenge({ db: opts.db, store: opts.rp.challenges, bindingId: opts.bindingId, purpose: 'authenticate' });
   if (!challenge) return { ok: false, reason: 'no_challenge' };
   const credentialId = typeof opts.response?.id === 'string' ? opts.response.id : '';
   const found = credentialId ? await passkeyWithAccount(opts.db, credentialId) : undefined;

@@ -43,7 +43,7 @@ export async function finishRegistration(opts: {
   name: string;
   trust: AttestationTrustStore;
 }): Promise<FinishRegistrationResult> {
-  const challenge = await takeChallenge({ db: opts.db, bindingId: opts.bindingId, purpose: 'register' });
+  const challenge = await takeChallenge({ db: opts.db, store: opts.rp.challenges, bindingId: opts.bindingId, purpose: 'register' });
   if (!challenge?.accountId) return { ok: false, reason: 'no_challenge' };
   let fmt: string, authData: Uint8Array, x5c: Uint8Array[] | undefined;
   try {

@@ -36,6 +36,6 @@ export async function startAuthentication(opts: {
     timeout: 5 * 60 * 1000,
     allowCredentials: allow.map((p) => ({ id: p.id, transports: JSON.parse(p.transports) })),
   });
-  await storeChallenge({ db: opts.db, bindingId: opts.bindingId, purpose: 'authenticate', challenge: options.challenge, accountId: opts.accountId ?? null });
+  await storeChallenge({ db: opts.db, store: opts.rp.challenges, bindingId: opts.bindingId, purpose: 'authenticate', challenge: options.challenge, accountId: opts.accountId ?? null });
   return options;
 }

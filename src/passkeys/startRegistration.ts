@@ -33,6 +33,6 @@ export async function startRegistration(opts: {
     authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
     supportedAlgorithmIDs: SUPPORTED_ALGS,
   });
-  await storeChallenge({ db: opts.db, bindingId: opts.bindingId, purpose: 'register', challenge: options.challenge, accountId: opts.accountId });
+  await storeChallenge({ db: opts.db, store: opts.rp.challenges, bindingId: opts.bindingId, purpose: 'register', challenge: options.challenge, accountId: opts.accountId });
   return options;
 }

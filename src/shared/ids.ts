@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomFillSync, randomInt, timingSafeEqual } from 'node:crypto';
 
 /** A random, URL-safe identifier with `bytes` of entropy. */
 export function randomId(bytes = 16): string {
@@ -53,4 +53,23 @@ export function safeEqual(a: string, b: string): boolean {
     return false;
   }
   return timingSafeEqual(ab, bb);
+}
+
+/** Bytes per request id (16 base64url characters). */
+const REQUEST_ID_BYTES = 12;
+const block = Buffer.alloc(REQUEST_ID_BYTES * 256);
+let used = block.length;
+
+/**
+ * A request id (12 random bytes, base64url): one per HTTP request, so they are cut from a block
+ * of random bytes drawn 256 ids at a time instead of one system call each. Not for secrets.
+ */
+export function requestId(): string {
+  if (used === block.length) {
+    randomFillSync(block);
+    used = 0;
+  }
+  const id = block.toString('base64url', used, used + REQUEST_ID_BYTES);
+  used += REQUEST_ID_BYTES;
+  return id;
 }

@@ -23,7 +23,9 @@ test('when the benchmark runs in smoke mode, then every flow completes without e
     expect(files).toContain(json!.replace(/\.json$/, '.md'));
     const report = JSON.parse(fs.readFileSync(path.join(out, json!), 'utf8')) as BenchReport;
     expect(report.mode).toBe('smoke');
-    expect(report.database.type).toBe(/^mysql/.test(process.env['DATABASE_URL'] ?? '') ? 'MariaDB/MySQL' : 'SQLite');
+    const mysql = /^mysql/.test(process.env['DATABASE_URL'] ?? '');
+    expect(report.database.type).toBe(mysql ? 'MariaDB/MySQL' : 'SQLite');
+    expect(report.profiles).toEqual([mysql ? 'mysql' : 'sqlite']);
 
     const ran = (target: string) => report.flows.filter((f) => f.target === target && f.accounts !== report.settings.accountsLarge).map((f) => f.flow).sort();
     const shared = ['client credentials', 'code redemption', 'discovery', 'full sign-in', 'introspection', 'jwks', 'refresh', 'userinfo'];
@@ -33,8 +35,18 @@ test('when the benchmark runs in smoke mode, then every flow completes without e
       expect({ flow: `${f.target} ${f.flow}`, errors: f.errors }).toEqual({ flow: `${f.target} ${f.flow}`, errors: 0 });
       expect(f.iterations).toBeGreaterThan(0);
       expect(f.cpuMsPerOp).toBeGreaterThan(0);
+      expect(f.profile).toBe(f.target === 'bare' ? 'memory' : report.profiles[0]);
+      expect(f.totalCpuMsPerOp).toBeCloseTo(f.cpuMsPerOp + f.serviceCpuMsPerOp, 2);
+      expect(f.totalPerCore).toBeGreaterThan(0);
+      expect(f.redisCommandsPerOp).toBe(0);
+      // Bare oidc-provider and OneDoor's discovery and JWKS send no statement; every other OneDoor
+      // flow does. (MariaDB's count is server-wide: other clients of a shared server add to it.)
+      const none = f.target === 'bare' || f.flow === 'discovery' || f.flow === 'jwks';
+      if (none && (f.target === 'bare' || !mysql)) expect({ flow: `${f.target} ${f.flow}`, sql: f.statementsPerOp }).toEqual({ flow: `${f.target} ${f.flow}`, sql: 0 });
+      if (!none) expect(f.statementsPerOp).toBeGreaterThan(0);
     }
     expect(report.overhead.map((o) => o.flow).sort()).toEqual(shared);
+    expect(report.overhead.every((o) => o.ratio > 0 && o.onedoorTotalCpuMs >= o.onedoorCpuMs)).toBe(true);
     expect(report.scale.map((s) => s.flow).sort()).toEqual(['code redemption', 'full sign-in', 'introspection', 'refresh', 'userinfo']);
     expect(report.ceiling.map((c) => c.operation)).toEqual(['ES256 sign', 'ES256 verify', 'RS256 sign', 'RS256 verify', 'EdDSA sign', 'EdDSA verify', 'verifyAuthenticationResponse']);
     expect(report.ceiling.every((c) => c.perSecond > 0)).toBe(true);

@@ -8,12 +8,14 @@ import { Agent } from '../support/agent.js';
 import { agencyConfigOn, registerAgency, type TestAgency } from '../support/agency.js';
 import { interactionUid, signUp } from '../support/flows.js';
 import { verifyIdentity } from '../support/proofingFlow.js';
+import { runCli } from '../support/runCli.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestServer, type TestNode, type TestServer } from '../support/testServer.js';
 import { rotateKeys } from '../../src/oidc/keys.js';
 import { watchSigningKeys } from '../../src/oidc/watchSigningKeys.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../../src/oidc/createProvider.js';
 import { REDIS_MODELS } from '../../src/oidc/createRedisAdapter.js';
+import { accountSessions } from '../../src/oidc/accountSessions.js';
 import { Redis } from 'ioredis';
 import { Account } from '../../entities/index.js';
 
@@ -128,6 +130,39 @@ describe.each([
       const { url } = await p.agent.follow(via(node, silent.url), node.url);
       expect(new URL(url).searchParams.get('error')).toBe('login_required');
     }
+  });
+
+  test('when a person signed in on two devices signs out everywhere on B, then both sessions end on both nodes', async () => {
+    const p = await person();
+    const other = { agent: new Agent(), authenticator: p.authenticator };
+    await crossNodeSignIn(other, await agency.authorize());
+    const account = (node: { url: string }, agent: Agent) => agent.request(`${node.url}/account`).then((r) => r.status);
+    for (const node of [nodeA(), nodeB]) {
+      expect(await account(node, p.agent)).toBe(200);
+      expect(await account(node, other.agent)).toBe(200);
+    }
+    const accountId = (await server.ds.getRepository(Account).findOneByOrFail({ email: p.email })).id;
+    // What a delegation's or an identity's end uses to find the sessions, on either node.
+    for (const node of [server.app, nodeB.app]) expect(await accountSessions(node.deps.provider).findByAccount(accountId)).toHaveLength(2);
+
+    await p.agent.page(`${nodeB.url}/account`);
+    const res = await p.agent.request(`${nodeB.url}/account/sign-out-everywhere`, { method: 'POST', form: {} });
+    expect(res.status).toBe(303);
+    for (const node of [nodeA(), nodeB]) {
+      expect(await account(node, p.agent)).toBe(303);
+      expect(await account(node, other.agent)).toBe(303);
+    }
+    for (const node of [server.app, nodeB.app]) expect(await accountSessions(node.deps.provider).findByAccount(accountId)).toHaveLength(0);
+  });
+
+  test('when an operator disables an account with the CLI, then its sessions end on both nodes, wherever they are kept', async () => {
+    const p = await person();
+    await p.agent.page(`${nodeB.url}/account`);
+    expect((await p.agent.request(`${nodeB.url}/account`)).status).toBe(200);
+    const result = await runCli(server, ['accounts', 'disable', p.email]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('ended 1 session(s)');
+    for (const node of [nodeA(), nodeB]) expect((await p.agent.request(`${node.url}/account`)).status).toBe(303);
   });
 
   test('when identity verification switches node at every request, then it completes and the person is verified', async () => {
@@ -250,7 +285,7 @@ describe.each([
   });
 
   if (withRedis) {
-    test('when Redis is configured, then codes and interactions live in Redis under the prefix and not in the database', async () => {
+    test('when Redis is configured, then codes, interactions, sessions and WebAuthn challenges live in Redis under the prefix and not in the database', async () => {
       const p = await person();
       const code = new URL(p.landing).searchParams.get('code')!;
       const redis = new Redis(REDIS_URL);
@@ -262,7 +297,15 @@ describe.each([
       }
       const rows = await server.ds.query('SELECT model FROM oidc_payloads') as Array<{ model: string }>;
       for (const row of rows) expect(REDIS_MODELS.has(row.model)).toBe(false);
-      expect(rows.map((r) => r.model)).toEqual(expect.arrayContaining(['Session', 'Grant']));
+      expect(rows.map((r) => r.model)).toEqual(expect.arrayContaining(['Grant']));
+      expect(await server.ds.query('SELECT id FROM webauthn_challenges')).toEqual([]);
+      const redisKeys = new Redis(REDIS_URL);
+      try {
+        expect((await redisKeys.keys(`${prefix}oidc:Session:*`)).length).toBeGreaterThan(0);
+        expect((await redisKeys.keys(`${prefix}oidc:account:Session:*`)).length).toBeGreaterThan(0);
+      } finally {
+        await redisKeys.quit();
+      }
     });
   }
 });

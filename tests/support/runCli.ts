@@ -10,7 +10,7 @@ export interface CliResult { code: number | null; stdout: string; stderr: string
 
 /**
  * Runs the real `onedoor` command (`node bin/onedoor.js …`) as an operator would beside a
- * running server: same database, keys, issuer and outbox, in a separate process.
+ * running server: same database, keys, issuer, outbox (and Redis), in a separate process.
  */
 export function runCli(server: TestServer, args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -19,6 +19,8 @@ export function runCli(server: TestServer, args: string[]): Promise<CliResult> {
       env: {
         PATH: process.env['PATH'], HOME: process.env['HOME'], DATABASE_URL: server.db.url, KEYS_DIR: server.config.keysDir,
         ISSUER: server.url, OUTBOX_DIR: server.outboxDir, LOG_LEVEL: 'silent',
+        // Beside a server on Redis, the operator's command reaches the same Redis (sessions live there).
+        ...(server.config.redisUrl ? { REDIS_URL: server.config.redisUrl, REDIS_KEY_PREFIX: server.config.redisKeyPrefix } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

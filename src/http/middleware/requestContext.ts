@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { randomId } from '../../shared/ids.js';
+import { requestId as newRequestId } from '../../shared/ids.js';
 import { logger } from '../../shared/logger.js';
 import type { Metrics } from '../../shared/metrics.js';
 import { requestScope } from '../../shared/requestScope.js';
@@ -19,7 +19,7 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 export function requestContext(opts: { metrics: Metrics }) {
   return async (ctx: Context, next: Next) => {
     const incoming = ctx.get('x-request-id');
-    const requestId = REQUEST_ID.test(incoming) ? incoming : randomId(12);
+    const requestId = REQUEST_ID.test(incoming) ? incoming : newRequestId();
     ctx.state.requestId = requestId;
     ctx.set('x-request-id', requestId);
     const start = process.hrtime.bigint();

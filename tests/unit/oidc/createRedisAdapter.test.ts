@@ -78,5 +78,61 @@ test('when a grant is revoked for a model, then that model\'s artifacts issued u
 
 test('when a model that must stay durable is asked of the Redis adapter, then it refuses', () => {
   expect(() => new Adapter('RefreshToken')).toThrow(/not kept in Redis/);
-  expect(() => new Adapter('Session')).toThrow(/not kept in Redis/);
+  expect(() => new Adapter('Grant')).toThrow(/not kept in Redis/);
+  expect(() => new Adapter('AccessToken')).toThrow(/not kept in Redis/);
+});
+
+test('when sessions are saved, then they are listed by account; a session now signed in as someone else, or gone, is not; ending them ends only that account\'s', async () => {
+  const sessions = new Adapter('Session');
+  const [alice, bob] = [randomUUID(), randomUUID()];
+  const [s1, s2, s3, s4] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  await sessions.upsert(s1, { accountId: alice, uid: `u-${s1}` } as never, 600);
+  await sessions.upsert(s2, { accountId: alice, uid: `u-${s2}` } as never, 60);
+  await sessions.upsert(s3, { accountId: bob } as never, 600);
+  await sessions.upsert(s4, { accountId: alice } as never, 600);
+  await sessions.upsert(s4, { accountId: bob } as never, 600); // the same browser, now Bob
+  await sessions.upsert(randomUUID(), {} as never, 600); // not signed in: indexed nowhere
+  const gone = randomUUID();
+  await sessions.upsert(gone, { accountId: alice } as never, 600);
+  await sessions.destroy(gone);
+
+  const ids = async (accountId: string) => (await sessions.findByAccount!(accountId)).map((x) => x.id).sort();
+  expect(await ids(alice)).toEqual([s1, s2].sort());
+  expect(await ids(bob)).toEqual([s3, s4].sort());
+  // The account's set lives as long as its longest session.
+  expect(await redis.ttl(`oidc:account:Session:${alice}`)).toBeGreaterThan(60);
+
+  const ended = await sessions.destroyByAccount!(alice);
+  expect(ended.map((x) => x.id).sort()).toEqual([s1, s2].sort());
+  expect(ended[0]!.payload).toMatchObject({ accountId: alice });
+  expect(await sessions.find(s1)).toBeUndefined();
+  expect(await sessions.find(s2)).toBeUndefined();
+  expect(await ids(alice)).toEqual([]);
+  expect(await ids(bob)).toEqual([s3, s4].sort());
+});
+
+test('when an adapter operation runs, then it is one Redis command', async () => {
+  const codes = new Adapter('AuthorizationCode');
+  const sessions = new Adapter('Session');
+  const sent: string[] = [];
+  const counting = redis as unknown as { sendCommand(c: { name: string }, s?: unknown): unknown };
+  const send = counting.sendCommand.bind(redis);
+  counting.sendCommand = (c, st) => { sent.push(c.name); return send(c, st); };
+  try {
+    const id = randomUUID();
+    const one = async (what: string, op: () => Promise<unknown>) => {
+      sent.length = 0;
+      await op();
+      expect({ what, sent: sent.length }).toEqual({ what, sent: 1 });
+    };
+    await one('upsert with grant and uid', () => codes.upsert(id, { grantId: `g-${id}`, uid: `uid-${id}` } as never, 60));
+    await one('session upsert', () => sessions.upsert(id, { accountId: `a-${id}`, uid: `su-${id}` } as never, 60));
+    await one('find', () => codes.find(id));
+    await one('find by uid', async () => expect(await codes.findByUid(`uid-${id}`)).toMatchObject({ grantId: `g-${id}` }));
+    await one('consume', () => codes.consume(id));
+    await one('revoke by grant', () => codes.revokeByGrantId(`g-${id}`));
+    await one('sessions of an account', () => sessions.findByAccount!(`a-${id}`));
+  } finally {
+    counting.sendCommand = send;
+  }
 });
