@@ -139,6 +139,8 @@ describe('validateClientFile', () => {
     ['delegation_bases_accepted names an unknown basis', (c) => ({ ...c, delegation_bases_accepted: ['consent', 'uncle'] }), /^delegation_bases_accepted\[1\]: must be consent, guardianship, power_of_attorney, representative_payee, parent/],
     ['delegation_bases_accepted is empty', (c) => ({ ...c, delegation_bases_accepted: [] }), /^delegation_bases_accepted: must list at least one basis/],
     ['delegation_bases_accepted repeats a basis', (c) => ({ ...c, delegation_bases_accepted: ['parent', 'parent'] }), /^delegation_bases_accepted: must not repeat a value/],
+    ['representation_authority names an unknown kind', (c) => ({ ...c, representation_authority: ['consent'] }), /^representation_authority\[0\]: must be guardianship, power_of_attorney, representative_payee, parent/],
+    ['representation_authority is on a public client', (c) => { const { jwks: _j, token_endpoint_auth_signing_alg: _a, ...rest } = c as Record<string, unknown>; return { ...rest, token_endpoint_auth_method: 'none', representation_authority: ['parent'] }; }, /representation_authority: needs token_endpoint_auth_method private_key_jwt/],
     ['delegation_bases_accepted comes without delegation_enabled', (c) => ({ ...c, delegation_enabled: false, delegation_bases_accepted: ['parent'] }), /^delegation_bases_accepted: needs delegation_enabled: true/],
     ['an unknown field is present', (c) => ({ ...c, userinfo_encrypted_response_alg: 'RSA-OAEP' }), /^userinfo_encrypted_response_alg: unknown field$/],
     ['a scope is not one OneDoor offers', (c) => ({ ...c, scope: 'openid payroll' }), /^scope: "payroll" is not offered$/],
