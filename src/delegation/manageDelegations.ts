@@ -9,6 +9,7 @@ import { hmac, isReadableCode, normalizeReadableCode, randomReadableCode } from 
 import type { Mailer } from '../shared/mailer.js';
 import { ALL_AGENCIES, covers, DELEGATION_RULES, isActive, parseList } from './policy.js';
 import { mailTo, nameOf } from './delegationMail.js';
+import { remindRepresentationReview } from './remindRepresentationReview.js';
 import { revokeDelegation } from './revokeDelegation.js';
 import { CONSENT, type EndReason, REPRESENTATION_KINDS, isRepresentationKind } from './representationKinds.js';
 
@@ -212,7 +213,8 @@ export async function delegationsForHelperAt(opts: { db: EntityManager; helperId
 
 /**
  * Housekeeping run periodically (and by tests with a moved clock): a reminder to both sides a
- * week before a delegation ends, and expiry at its end (which revokes what it issued).
+ * week before a delegation ends (for a legal authority: to the representative and the source 30
+ * days before its review date), and expiry at its end (which revokes what it issued).
  */
 export async function maintainDelegations(deps: DelegationDeps, opts: { end?: (delegationId: string, reason: EndReason) => Promise<void> } = {}): Promise<{ reminded: number; expired: string[] }> {
   const repo = deps.db.getRepository(Delegation);
@@ -235,6 +237,10 @@ export async function maintainDelegations(deps: DelegationDeps, opts: { end?: (d
       if (opts.end) await opts.end(d.id, reason);
       else await revokeDelegation(deps, { actorId: null, delegationId: d.id, reason });
       expired.push(d.id);
+      continue;
+    }
+    if (d.basis !== CONSENT) {
+      if (await remindRepresentationReview(deps, { delegation: d, now })) reminded += 1;
       continue;
     }
     if (!d.remindedAt && d.endsAt.getTime() - now.getTime() <= DELEGATION_RULES.reminderBeforeSeconds * 1000) {

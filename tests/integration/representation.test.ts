@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import http from 'node:http';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -263,6 +265,24 @@ describe('ending a legal authority', () => {
     expect((await server.ds.getRepository(Delegation).findOneByOrFail({ id: d.id })).status).toBe('expired');
     await expectEnded(d, tokens, 'came_of_age');
     expect(logouts.length).toBeGreaterThanOrEqual(1);
+  });
+
+  test('when the review date is 30 days away, then the representative and the source are told once', async () => {
+    const review = new Date(clock.nowMs() + 40 * 86400_000).toISOString().slice(0, 10);
+    const contact = `register-${Date.now()}@court.example`;
+    const { rep, d } = await guardianTokens({ review_at: review, contact_email: contact });
+    clock.advance(9 * 86400_000);
+    await maintainDelegationsAndSessions({ provider: provider(), ds: server.ds, deps });
+    expect((await server.ds.getRepository(Representation).findOneByOrFail({ delegationId: d.id })).reviewRemindedAt).toBeNull();
+    clock.advance(2 * 86400_000);
+    await maintainDelegationsAndSessions({ provider: provider(), ds: server.ds, deps });
+    expect((await server.ds.getRepository(Representation).findOneByOrFail({ delegationId: d.id })).reviewRemindedAt).not.toBeNull();
+    const mails = fs.readdirSync(server.outboxDir).filter((f) => f.endsWith('.eml')).map((f) => fs.readFileSync(path.join(server.outboxDir, f), 'utf8')).filter((m) => m.includes('due for review'));
+    expect(mails.filter((m) => m.includes(`To: ${rep.email}`))).toHaveLength(1);
+    expect(mails.filter((m) => m.includes(`To: ${contact}`))).toHaveLength(1);
+    await maintainDelegationsAndSessions({ provider: provider(), ds: server.ds, deps });
+    const again = fs.readdirSync(server.outboxDir).filter((f) => f.endsWith('.eml')).map((f) => fs.readFileSync(path.join(server.outboxDir, f), 'utf8')).filter((m) => m.includes('due for review') && m.includes(`To: ${rep.email}`));
+    expect(again).toHaveLength(1);
   });
 
   test('when the review date passes, then a guardianship ends with reason review_date', async () => {
