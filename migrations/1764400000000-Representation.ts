@@ -18,6 +18,8 @@ export class Representation1764400000000 implements MigrationInterface {
       new TableColumn(str('source', 191, true)),
       new TableColumn(str('represented_person_id', 36, true)),
     ]);
+    // Subjects an account took over from the represented profile it joined, by sector (JSON).
+    await q.addColumn('accounts', new TableColumn({ name: 'subject_aliases', type: 'text', isNullable: true, ...bin }));
     await q.createTable(new Table({
       name: 'representations',
       columns: [
@@ -36,6 +38,7 @@ export class Representation1764400000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.dropTable('represented_people');
     await q.dropTable('representations');
+    await q.dropColumn('accounts', 'subject_aliases');
     for (const c of ['represented_person_id', 'source', 'basis']) await q.dropColumn('delegations', c);
   }
 }

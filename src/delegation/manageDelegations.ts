@@ -174,6 +174,8 @@ export interface DelegationView {
   scopes: string[];
   active: boolean;
   events: DelegationEvent[];
+  /** For a legal authority: its review date, and whether the represented person may end it. */
+  authority?: { reviewAt: Date | null; principalMayEnd: boolean };
 }
 
 async function view(db: EntityManager, d: Delegation, now: Date): Promise<DelegationView> {
@@ -182,6 +184,10 @@ async function view(db: EntityManager, d: Delegation, now: Date): Promise<Delega
     delegation: d, principalEmail: d.principalId ? await nameOf(db, d.principalId) : d.inviteeEmail,
     helperEmail: d.helperId ? await nameOf(db, d.helperId) : d.inviteeEmail,
     clientIds: parseList(d.clientIds), scopes: parseList(d.scopes), active: isActive(d, now), events,
+    ...(d.basis !== CONSENT ? { authority: {
+      reviewAt: (await db.getRepository(Representation).findOneBy({ delegationId: d.id }))?.reviewAt ?? null,
+      principalMayEnd: isRepresentationKind(d.basis) && REPRESENTATION_KINDS[d.basis].principalMayEnd,
+    } } : {}),
   };
 }
 

@@ -31,6 +31,7 @@ import type { KeyMaterial } from './keys.js';
 import { tokenAssuranceHolds } from './tokenAssurance.js';
 import { advertisePhoneChannel, type PhoneChannelDeps, phoneChannelFeature, phoneRequestAccount, phoneRequestTtl } from './phoneChannel.js';
 import { pairwiseSubjectRecorder } from './pairwiseSubjectRecorder.js';
+import { subjectAt } from './subjectAt.js';
 
 /** OneDoor's own account pages sign in through the provider like any client (first party). */
 export const ACCOUNT_CLIENT_ID = 'onedoor-account';
@@ -154,7 +155,7 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
       const delegated = ctx ? await delegationInContext(ctx) : undefined;
       const subject = delegated && delegated.delegation.helperId === accountId ? delegated.subjectId : accountId;
       const sector = sectorOf(client);
-      const sub = pairwiseSubject(keys.secrets.pairwiseSalt, sector, subject);
+      const sub = subjectAt({ salt: keys.secrets.pairwiseSalt, sector, id: subject, account: await accountOf(ctx, ds, subject) });
       // So that the agency can name this person by it later (a phone request's login_hint).
       await recordSubject({ sector, subject: sub, accountId: subject });
       return sub;
@@ -213,7 +214,7 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
       const delegated = await delegationOf(ctx, (token as { grantId?: string }).grantId);
       if (delegated && ctx.oidc.client) {
         const sector = sectorOf(ctx.oidc.client);
-        Object.assign(extra, { sub: pairwiseSubject(keys.secrets.pairwiseSalt, sector, delegated.subjectId), ...delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sector, delegated }) });
+        Object.assign(extra, { sub: subjectAt({ salt: keys.secrets.pairwiseSalt, sector, id: delegated.subjectId, account: delegated.principal }), ...delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sector, delegated }) });
       }
       return Object.keys(extra).length ? extra : undefined;
     },

@@ -233,9 +233,14 @@ describe('ending a legal authority', () => {
     expect(payload.sub).toBe(tokens.claims()!.sub);
   });
 
-  test('when the representative steps down, then it ends with reason stepped_down', async () => {
+  test('when the representative steps down on /helpers, then it ends with reason stepped_down', async () => {
     const { rep, d, tokens } = await guardianTokens();
-    expect(await endDelegation({ provider: provider(), ds: server.ds, deps, actorId: rep.account.id, delegationId: d.id })).toBe(true);
+    const page = await rep.agent.page(`${server.url}/helpers`);
+    expect(page.html).toContain('Someone you represent');
+    expect(page.html).toContain('Legal authority: guardian, recorded by OneDoor support');
+    expect(page.html).toContain('Step down');
+    const res = await rep.agent.request(`${server.url}/helpers/${d.id}/revoke`, { method: 'POST', body: new URLSearchParams([['_csrf', rep.agent.csrf]]).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.status).toBe(303);
     await expectEnded(d, tokens, 'stepped_down');
   });
 
