@@ -25,7 +25,7 @@ export function actorRoutes(kit: InteractionKit): Router & { renderActor(ctx: Co
     const held = await people(d.session!.accountId, String(d.params['client_id']));
     const t = ctx.state.t;
     render(ctx, 'actor', {
-      title: t('actor.title'), clientName: name, error, langPath: paths(d.uid).self, verifyUrl: '/verify',
+      title: t('actor.title'), clientName: name, error, langPath: paths(d.uid).self, verifyUrl: '/verify', anyAuthority: held.some((h) => h.basis !== 'consent'),
       people: held.map((h) => ({
         id: h.delegation.id, label: h.label ?? t('actor.represented_unnamed'), eligible: h.eligible,
         basis: h.basis === 'consent' ? t('actor.for', { person: h.label ?? '' }) : t('actor.represents', { person: h.label ?? t('actor.represented_unnamed'), basis: t(`representation.kind.${h.basis}`) }),
