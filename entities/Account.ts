@@ -36,6 +36,14 @@ export class Account {
   @Column({ type: 'datetime', precision: 3, name: 'recovery_alerted_at', nullable: true })
   recoveryAlertedAt!: Date | null;
 
+  /**
+   * Subjects this account took over, by sector (JSON `{ "<sector>": "<subject>" }`): when a
+   * represented profile joins the account, an agency that knew only that profile keeps the subject
+   * it knew (src/delegation/joinRepresentedPeople.ts). Null for almost everyone.
+   */
+  @Column({ type: 'text', name: 'subject_aliases', nullable: true })
+  subjectAliases!: string | null;
+
   @Column({ type: 'varchar', length: 8, default: 'en' })
   locale!: string;
 

@@ -13,7 +13,7 @@ export class Delegation {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
 
-  /** Null while a helper's request waits for a person who may not have an account yet. */
+  /** Null while a helper's request waits for a person who may not have an account yet, and for a represented person without one. */
   @Column({ type: 'varchar', length: 36, name: 'principal_id', nullable: true })
   principalId!: string | null;
 
@@ -29,7 +29,19 @@ export class Delegation {
   initiatedBy!: 'principal' | 'helper';
 
   @Column({ type: 'varchar', length: 16 })
-  status!: 'invited' | 'requested' | 'active' | 'declined' | 'revoked' | 'expired';
+  status!: 'invited' | 'requested' | 'pending' | 'active' | 'declined' | 'revoked' | 'expired';
+
+  /** `consent` for a helper the person chose; else the kind of legal authority (src/delegation/representationKinds.ts). */
+  @Column({ type: 'varchar', length: 32, default: 'consent' })
+  basis!: string;
+
+  /** Who recorded a legal authority: `operator`, or the client id of the agency that is its register; null for consent. */
+  @Column({ type: 'varchar', length: 191, nullable: true })
+  source!: string | null;
+
+  /** The represented person without an account (represented_people), when there is no principal account. */
+  @Column({ type: 'varchar', length: 36, name: 'represented_person_id', nullable: true })
+  representedPersonId!: string | null;
 
   /** JSON array of client ids, or ["*"] for every agency that enabled delegation. */
   @Column({ type: 'text', name: 'client_ids' })

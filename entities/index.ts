@@ -13,9 +13,11 @@ import { PhoneRequest } from './PhoneRequest.js';
 import { ProofingSession } from './ProofingSession.js';
 import { VerifiedProfile } from './VerifiedProfile.js';
 import { RecoveryCode } from './RecoveryCode.js';
+import { Representation } from './Representation.js';
+import { RepresentedPerson } from './RepresentedPerson.js';
 import { SecurityEventDelivery } from './SecurityEventDelivery.js';
 import { WebAuthnChallenge } from './WebAuthnChallenge.js';
 
-export { Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, PairwiseSubject, Passkey, PhoneRequest, ProofingImage, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge };
+export { Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, PairwiseSubject, Passkey, PhoneRequest, ProofingImage, ProofingSession, RecoveryCode, Representation, RepresentedPerson, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge };
 
-export const entities = [Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, PairwiseSubject, Passkey, PhoneRequest, ProofingImage, ProofingSession, RecoveryCode, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge];
+export const entities = [Account, AuditEvent, DelegatedGrant, Delegation, DelegationEvent, EmailConfirmation, OidcClient, OidcPayload, PairwiseSubject, Passkey, PhoneRequest, ProofingImage, ProofingSession, RecoveryCode, Representation, RepresentedPerson, SecurityEventDelivery, VerifiedProfile, WebAuthnChallenge];

@@ -9,6 +9,7 @@ import { csrf } from './http/middleware/csrf.js';
 import { errorHandler } from './http/middleware/errorHandler.js';
 import { locale } from './http/middleware/locale.js';
 import { createLimiter, limitPerIp, limitProtocolEndpoints } from './http/middleware/rateLimit.js';
+import { representationsApi } from './http/routes/representationsApi.js';
 import { requestContext } from './http/middleware/requestContext.js';
 import { securityHeaders } from './http/middleware/securityHeaders.js';
 import { providerPages } from './http/providerPages.js';
@@ -136,6 +137,8 @@ export function createApp({ config, ds, keys, mailer, vendors, decodePool: decod
   // limit too; agencies call them from servers, so it is generous.
   app.use(limitProtocolEndpoints(createLimiter({ store: deps.limitStore, keyPrefix: 'token-ip', points: Math.ceil(1200 * config.rateLimitMultiplier), durationSeconds: 60 })));
 
+  // Agencies that are the register of a legal authority record and end it here (private_key_jwt).
+  app.use(representationsApi(deps).routes());
   app.use(publicClientFromCode({ provider }));
   app.use(phonePollInterval({ limiter: limits.phoneRequestPoll, onSlowDown: () => phone.count('slow_down') }));
   app.use(observeProvider({ provider, metrics }));

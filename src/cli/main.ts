@@ -11,7 +11,7 @@ import { CliError, UsageError } from './CliError.js';
 interface Run {
   config: Config;
   args: string[];
-  flags: { json: boolean; replace: boolean; yes: boolean; resume: boolean; out: string | undefined; limit: number | undefined };
+  flags: { json: boolean; replace: boolean; yes: boolean; resume: boolean; out: string | undefined; limit: number | undefined; by: string | undefined; reason: string | undefined };
   notice: (message: string) => void;
 }
 
@@ -23,10 +23,10 @@ interface CommandSpec {
   run(r: Run): Promise<string>;
 }
 
-type Flag = 'json' | 'replace' | 'yes' | 'resume' | 'out' | 'limit';
-const FLAGS: readonly Flag[] = ['json', 'replace', 'yes', 'resume', 'out', 'limit'];
+type Flag = 'json' | 'replace' | 'yes' | 'resume' | 'out' | 'limit' | 'by' | 'reason';
+const FLAGS: readonly Flag[] = ['json', 'replace', 'yes', 'resume', 'out', 'limit', 'by', 'reason'];
 /** Options that take a value (the next argument, or `--name=value`). */
-const VALUE_OPTIONS = ['out', 'limit'] as const;
+const VALUE_OPTIONS = ['out', 'limit', 'by', 'reason'] as const;
 
 // Command modules load lazily: `--help` and the key commands stay quick, and a bad
 // DATABASE_URL surfaces as a one-line error rather than at import time.
@@ -115,6 +115,41 @@ const COMMANDS: Record<string, CommandSpec> = {
     flags: ['json'],
     run: async ({ config, flags }) => (await import('./listSecurityEvents.js')).listSecurityEvents({ config, json: flags.json }),
   },
+  'representations add': {
+    usage: 'representations add FILE.json',
+    summary: 'record a legal authority (waits for a second operator)',
+    args: 1,
+    flags: [],
+    run: async ({ config, args }) => (await import('./addRepresentation.js')).addRepresentation({ config, file: args[0]! }),
+  },
+  'representations approve': {
+    usage: 'representations approve ID --by NAME',
+    summary: "a second operator's approval: the authority acts from now",
+    args: 1,
+    flags: ['by'],
+    run: async ({ config, args, flags }) => (await import('./approveRepresentation.js')).approveRepresentation({ config, id: args[0]!, by: flags.by }),
+  },
+  'representations list': {
+    usage: 'representations list [--json]',
+    summary: 'legal authorities, without names',
+    args: 0,
+    flags: ['json'],
+    run: async ({ config, flags }) => (await import('./listRepresentations.js')).listRepresentations({ config, json: flags.json }),
+  },
+  'representations show': {
+    usage: 'representations show ID [--json]',
+    summary: 'one legal authority: people, evidence reference, history',
+    args: 1,
+    flags: ['json'],
+    run: async ({ config, args, flags }) => (await import('./showRepresentation.js')).showRepresentation({ config, id: args[0]!, json: flags.json }),
+  },
+  'representations end': {
+    usage: 'representations end ID --reason TEXT',
+    summary: 'end a legal authority now; its tokens stop working',
+    args: 1,
+    flags: ['reason'],
+    run: async ({ config, args, flags }) => (await import('./endRepresentation.js')).endRepresentation({ config, id: args[0]!, reason: flags.reason }),
+  },
   migrate: {
     usage: 'migrate',
     summary: 'run pending database migrations on DATABASE_URL',
@@ -182,7 +217,7 @@ async function main(argv: string[], io: MainIo): Promise<number> {
         args: [...flags, '--', ...rest],
         allowPositionals: true,
         strict: true,
-        options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, replace: { type: 'boolean' }, yes: { type: 'boolean' }, resume: { type: 'boolean' }, out: { type: 'string' }, limit: { type: 'string' }, debug: { type: 'boolean' } },
+        options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, replace: { type: 'boolean' }, yes: { type: 'boolean' }, resume: { type: 'boolean' }, out: { type: 'string' }, limit: { type: 'string' }, by: { type: 'string' }, reason: { type: 'string' }, debug: { type: 'boolean' } },
       });
     } catch (err) {
       const message = (err as Error).message;
@@ -216,7 +251,7 @@ async function main(argv: string[], io: MainIo): Promise<number> {
       args,
       flags: {
         json: values.json ?? false, replace: values.replace ?? false, yes: values.yes ?? false, resume: values.resume ?? false,
-        out: values.out, limit: values.limit === undefined ? undefined : Number(values.limit),
+        out: values.out, limit: values.limit === undefined ? undefined : Number(values.limit), by: values.by, reason: values.reason,
       },
       notice: (m) => io.stderr(`onedoor: ${m}\n`),
     }));

@@ -31,12 +31,8 @@ export interface OpenedAccount {
   delegationDeps(): DelegationDeps;
 }
 
-/**
- * The common start of the `accounts` commands: the server's keys (never generated here: a new
- * key-encryption key could not open anything), the migrated database, and the account the
- * operator named. Messages name the argument, never echo what was typed.
- */
-export async function openAccount<T>(opts: { config: Config; reference: string }, run: (opened: OpenedAccount) => Promise<T>): Promise<T> {
+/** The server's keys (never generated here: a new key-encryption key could not open anything), the migrated database, a provider and delegation services. */
+export async function openServices<T>(opts: { config: Config }, run: (opened: Omit<OpenedAccount, 'account'>) => Promise<T>): Promise<T> {
   const { config } = opts;
   for (const file of ['jwks.json', 'secrets.json', KEK_FILE]) {
     if (!fs.existsSync(path.join(config.keysDir, file))) throw new CliError(`KEYS_DIR: no ${file} in ${config.keysDir}; point KEYS_DIR at the server's keys`);
@@ -45,12 +41,6 @@ export async function openAccount<T>(opts: { config: Config; reference: string }
   const ds = await openDatabase({ config });
   let redis: Redis | undefined;
   try {
-    const found = await findAccountByReference({ db: ds.manager, reference: opts.reference });
-    if (!found.ok) {
-      throw new CliError(found.reason === 'invalid_reference'
-        ? 'ACCOUNT: must be an email address or an account id (a UUID)'
-        : `ACCOUNT: no account with that ${opts.reference.includes('@') ? 'email address' : 'id'}`);
-    }
     let provider: Provider | undefined;
     // Sessions and the grant copies live in Redis when the nodes use it: ending access reaches them.
     if (config.redisUrl) {
@@ -58,7 +48,7 @@ export async function openAccount<T>(opts: { config: Config; reference: string }
       useGrantCache(ds, redisGrantCache(redis));
     }
     return await run({
-      account: found.account, ds, keys,
+      ds, keys,
       provider: () => (provider ??= createProvider({ config, ds, keys, pages: headlessPages, redis })),
       delegationDeps: () => ({
         db: ds.manager, mailer: createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom }),
@@ -69,4 +59,20 @@ export async function openAccount<T>(opts: { config: Config; reference: string }
     if (redis) await redis.quit().catch(() => redis?.disconnect());
     await ds.destroy();
   }
+}
+
+/**
+ * The common start of the `accounts` commands: the services (openServices) and the account the
+ * operator named. Messages name the argument, never echo what was typed.
+ */
+export async function openAccount<T>(opts: { config: Config; reference: string }, run: (opened: OpenedAccount) => Promise<T>): Promise<T> {
+  return openServices(opts, async (services) => {
+    const found = await findAccountByReference({ db: services.ds.manager, reference: opts.reference });
+    if (!found.ok) {
+      throw new CliError(found.reason === 'invalid_reference'
+        ? 'ACCOUNT: must be an email address or an account id (a UUID)'
+        : `ACCOUNT: no account with that ${opts.reference.includes('@') ? 'email address' : 'id'}`);
+    }
+    return run({ ...services, account: found.account });
+  });
 }

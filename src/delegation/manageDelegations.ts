@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, type EntityManager } from 'typeorm';
-import { Account, DelegatedGrant, Delegation, DelegationEvent } from '../../entities/index.js';
-import { deleteGrants } from '../accounts/deleteGrants.js';
+import { Account, Delegation, DelegationEvent, Representation } from '../../entities/index.js';
 import { queueSecurityEvent } from '../audit/queueSecurityEvent.js';
 import { recordEvent } from '../audit/recordEvent.js';
 import { clock } from '../shared/clock.js';
@@ -9,6 +8,12 @@ import type { Translate } from '../shared/i18n.js';
 import { hmac, isReadableCode, normalizeReadableCode, randomReadableCode } from '../shared/ids.js';
 import type { Mailer } from '../shared/mailer.js';
 import { ALL_AGENCIES, covers, DELEGATION_RULES, isActive, parseList } from './policy.js';
+import { mailTo, nameOf } from './delegationMail.js';
+import { remindRepresentationReview } from './remindRepresentationReview.js';
+import { revokeDelegation } from './revokeDelegation.js';
+import { CONSENT, type EndReason, REPRESENTATION_KINDS, isRepresentationKind } from './representationKinds.js';
+
+export { revokeDelegation };
 import { recordDelegationEvent } from './recordDelegationEvent.js';
 
 export interface DelegationTerms {
@@ -39,33 +44,6 @@ export function checkTerms(terms: DelegationTerms, agencies: readonly string[], 
 }
 
 const inviteHash = (pepper: string, code: string) => hmac(pepper, `delegation-invite:${normalizeReadableCode(code)}`);
-
-/**
- * Mails a person in their language: an account's own; for an address, its account's if it has
- * one, else the sender's (someone invited by a French speaker most likely reads French). The
- * sender never sees the mail, so its language tells them nothing about the address.
- */
-async function mailTo(deps: DelegationDeps, to: { accountId: string | null } | { email: string; senderLocale: string }, key: string, params: Record<string, unknown>): Promise<void> {
-  const accounts = deps.db.getRepository(Account);
-  let email: string;
-  let locale: string;
-  if ('accountId' in to) {
-    const a = to.accountId ? await accounts.findOneBy({ id: to.accountId }) : null;
-    if (!a) return;
-    email = a.email;
-    locale = a.locale;
-  } else {
-    email = to.email;
-    locale = (await accounts.findOneBy({ email: to.email.trim().toLowerCase() }))?.locale ?? to.senderLocale;
-  }
-  const t = deps.t(locale);
-  await deps.mailer.send({ to: email, subject: t(`mail.${key}.subject`, params), text: t(`mail.${key}.body`, { ...params, url: `${deps.issuer}/helpers` }) });
-}
-
-async function nameOf(db: EntityManager, accountId: string | null, fallback = ''): Promise<string> {
-  if (!accountId) return fallback;
-  return (await db.getRepository(Account).findOneBy({ id: accountId }))?.email ?? fallback;
-}
 
 /**
  * A principal invites a helper by email. The invitation carries a single-use code (stored only as
@@ -188,35 +166,6 @@ export async function answerRequest(deps: DelegationDeps, opts: { principalId: s
   return { ok: true };
 }
 
-/**
- * Ends a delegation now, by either side. Every grant issued under it is deleted with its codes,
- * access and refresh tokens; the caller (src/oidc) then ends the agencies' sessions.
- * Returns the grants that were issued under it.
- */
-export async function revokeDelegation(deps: DelegationDeps, opts: { actorId: string | null; delegationId: string; reason?: 'revoked' | 'expired' }): Promise<{ ok: true; grants: DelegatedGrant[]; delegation: Delegation } | { ok: false; reason: 'not_found' }> {
-  const repo = deps.db.getRepository(Delegation);
-  const d = await repo.findOneBy({ id: opts.delegationId });
-  if (!d || (opts.actorId && d.principalId !== opts.actorId && d.helperId !== opts.actorId)) return { ok: false, reason: 'not_found' };
-  if (!['invited', 'requested', 'active'].includes(d.status)) return { ok: true, grants: [], delegation: d };
-  const status = opts.reason === 'expired' ? 'expired' : 'revoked';
-  await repo.createQueryBuilder().update().set({ status, inviteHash: null, updatedAt: clock.now() })
-    .where('id = :id AND status IN (:...open)', { id: d.id, open: ['invited', 'requested', 'active'] }).execute();
-  d.status = status;
-  const grants = await deps.db.getRepository(DelegatedGrant).findBy({ delegationId: d.id });
-  // Agencies where the delegation was used hold delegated sessions naming the principal: they hear of its end.
-  if (d.principalId && grants.length) {
-    await queueSecurityEvent({ db: deps.db, accountId: d.principalId, event: 'delegation_revoked', clientIds: grants.map((g) => g.clientId), details: { delegation_id: d.id, reason: status } });
-  }
-  await deleteGrants({ db: deps.db, grantIds: grants.map((g) => g.grantId), withArtifacts: true });
-  await recordDelegationEvent({ db: deps.db, delegationId: d.id, actorId: opts.actorId, type: status });
-  for (const id of [d.principalId, d.helperId]) {
-    if (!id) continue;
-    await recordEvent({ db: deps.db, accountId: id, type: status === 'expired' ? 'delegation_expired' : 'delegation_revoked' });
-    await mailTo(deps, { accountId: id }, status === 'expired' ? 'delegation_expired' : 'delegation_revoked', { principal: await nameOf(deps.db, d.principalId, d.inviteeEmail), helper: await nameOf(deps.db, d.helperId, d.inviteeEmail) });
-  }
-  return { ok: true, grants, delegation: d };
-}
-
 export interface DelegationView {
   delegation: Delegation;
   principalEmail: string;
@@ -225,6 +174,8 @@ export interface DelegationView {
   scopes: string[];
   active: boolean;
   events: DelegationEvent[];
+  /** For a legal authority: its review date, and whether the represented person may end it. */
+  authority?: { reviewAt: Date | null; principalMayEnd: boolean };
 }
 
 async function view(db: EntityManager, d: Delegation, now: Date): Promise<DelegationView> {
@@ -233,6 +184,10 @@ async function view(db: EntityManager, d: Delegation, now: Date): Promise<Delega
     delegation: d, principalEmail: d.principalId ? await nameOf(db, d.principalId) : d.inviteeEmail,
     helperEmail: d.helperId ? await nameOf(db, d.helperId) : d.inviteeEmail,
     clientIds: parseList(d.clientIds), scopes: parseList(d.scopes), active: isActive(d, now), events,
+    ...(d.basis !== CONSENT ? { authority: {
+      reviewAt: (await db.getRepository(Representation).findOneBy({ delegationId: d.id }))?.reviewAt ?? null,
+      principalMayEnd: isRepresentationKind(d.basis) && REPRESENTATION_KINDS[d.basis].principalMayEnd,
+    } } : {}),
   };
 }
 
@@ -253,7 +208,8 @@ export async function listDelegations(opts: { db: EntityManager; accountId: stri
 export async function delegationsForHelperAt(opts: { db: EntityManager; helperId: string; clientId: string }): Promise<Array<{ delegation: Delegation; principal: Account }>> {
   const rows = await opts.db.getRepository(Delegation).findBy({ helperId: opts.helperId, status: 'active' });
   const now = clock.now();
-  const live = rows.filter((d) => isActive(d, now) && covers(d, opts.clientId) && d.principalId);
+  // Consent only: legal authorities are chosen through peopleToActFor (the phone channel does not carry them).
+  const live = rows.filter((d) => d.basis === 'consent' && isActive(d, now) && covers(d, opts.clientId) && d.principalId);
   const principals = live.length ? await opts.db.getRepository(Account).findBy({ id: In(live.map((d) => d.principalId!)), status: 'active' }) : [];
   return live.flatMap((d) => {
     const principal = principals.find((p) => p.id === d.principalId);
@@ -263,9 +219,10 @@ export async function delegationsForHelperAt(opts: { db: EntityManager; helperId
 
 /**
  * Housekeeping run periodically (and by tests with a moved clock): a reminder to both sides a
- * week before a delegation ends, and expiry at its end (which revokes what it issued).
+ * week before a delegation ends (for a legal authority: to the representative and the source 30
+ * days before its review date), and expiry at its end (which revokes what it issued).
  */
-export async function maintainDelegations(deps: DelegationDeps, opts: { end?: (delegationId: string) => Promise<void> } = {}): Promise<{ reminded: number; expired: string[] }> {
+export async function maintainDelegations(deps: DelegationDeps, opts: { end?: (delegationId: string, reason: EndReason) => Promise<void> } = {}): Promise<{ reminded: number; expired: string[] }> {
   const repo = deps.db.getRepository(Delegation);
   const now = clock.now();
   const live = await repo.findBy({ status: 'active' });
@@ -282,9 +239,14 @@ export async function maintainDelegations(deps: DelegationDeps, opts: { end?: (d
   }
   for (const d of live) {
     if (d.endsAt.getTime() <= now.getTime()) {
-      if (opts.end) await opts.end(d.id);
-      else await revokeDelegation(deps, { actorId: null, delegationId: d.id, reason: 'expired' });
+      const reason = await endReasonAt(deps.db, d, now);
+      if (opts.end) await opts.end(d.id, reason);
+      else await revokeDelegation(deps, { actorId: null, delegationId: d.id, reason });
       expired.push(d.id);
+      continue;
+    }
+    if (d.basis !== CONSENT) {
+      if (await remindRepresentationReview(deps, { delegation: d, now })) reminded += 1;
       continue;
     }
     if (!d.remindedAt && d.endsAt.getTime() - now.getTime() <= DELEGATION_RULES.reminderBeforeSeconds * 1000) {
@@ -297,4 +259,12 @@ export async function maintainDelegations(deps: DelegationDeps, opts: { end?: (d
     }
   }
   return { reminded, expired };
+}
+
+/** Why a delegation that reached its end ended: a legal authority at its review date (a parent's: the child came of age), else expiry. */
+async function endReasonAt(db: EntityManager, d: Delegation, now: Date): Promise<EndReason> {
+  if (d.basis === CONSENT || !isRepresentationKind(d.basis)) return 'expired';
+  const r = await db.getRepository(Representation).findOneBy({ delegationId: d.id });
+  if (!r?.reviewAt || r.reviewAt.getTime() > now.getTime()) return 'expired';
+  return REPRESENTATION_KINDS[d.basis].endsAtAge !== undefined ? 'came_of_age' : 'review_date';
 }

@@ -10,9 +10,9 @@ import { recordDelegationEvent } from './recordDelegationEvent.js';
  * (so every token from it is checked against the delegation at each use), and both histories
  * record it. Call it in a transaction.
  */
-export async function recordDelegatedSignIn(opts: { db: EntityManager; delegationId: string; grantId: string; clientId: string; helperId: string; principalId: string; scopes: string[]; channel?: 'browser' | 'phone' }): Promise<void> {
+export async function recordDelegatedSignIn(opts: { db: EntityManager; delegationId: string; grantId: string; clientId: string; helperId: string; principalId: string | null; scopes: string[]; channel?: 'browser' | 'phone' }): Promise<void> {
   const phone = opts.channel === 'phone';
   await opts.db.getRepository(DelegatedGrant).insert({ grantId: opts.grantId, delegationId: opts.delegationId, clientId: opts.clientId, createdAt: clock.now() });
   await recordDelegationEvent({ db: opts.db, delegationId: opts.delegationId, actorId: opts.helperId, type: phone ? 'confirmed_by_phone' : 'signed_in', clientId: opts.clientId, details: { scopes: opts.scopes } });
-  await recordEvent({ db: opts.db, accountId: opts.principalId, type: 'delegation_used', clientId: opts.clientId, details: { kind: phone ? 'phone' : 'sign_in', scopes: opts.scopes.join(' ') } });
+  if (opts.principalId) await recordEvent({ db: opts.db, accountId: opts.principalId, type: 'delegation_used', clientId: opts.clientId, details: { kind: phone ? 'phone' : 'sign_in', scopes: opts.scopes.join(' ') } });
 }

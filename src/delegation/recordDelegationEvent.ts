@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { DelegationEvent } from '../../entities/index.js';
 import { clock } from '../shared/clock.js';
 
-export type DelegationEventType = 'invited' | 'requested' | 'accepted' | 'declined' | 'approved' | 'revoked' | 'expired' | 'reminded' | 'signed_in' | 'confirmed_by_phone' | 'token_exchange';
+export type DelegationEventType = 'recorded' | 'joined' | 'invited' | 'requested' | 'accepted' | 'declined' | 'approved' | 'revoked' | 'expired' | 'reminded' | 'signed_in' | 'confirmed_by_phone' | 'token_exchange';
 
 let lastAt = 0;
 

@@ -27,7 +27,7 @@ export async function accountClaims(opts: {
   const ial = (opts.acr && ACR_TABLE[opts.acr]?.ial) || 1;
   const claims: Claims = {
     sub: account.id, email: account.email, email_verified: true, all_emails: [account.email], locale: account.locale,
-    ial: IAL_URI(ial), aal: AAL_URI(aalFromAmr(opts.amr)),
+    ...representedClaims(opts),
   };
   const profile = await (opts.profile ? opts.profile() : profileState({ db: opts.ds.manager, accountId: account.id }));
   claims['verified_at'] = profile.verifiedAt ? Math.floor(profile.verifiedAt.getTime() / 1000) : null;
@@ -48,3 +48,9 @@ export async function accountClaims(opts: {
   return claims;
 }
 
+
+/** What describes an authorization (`ial`, `aal`): all there is for a represented person without an account. */
+export function representedClaims(opts: { acr: string | undefined; amr: string[] | undefined }): Claims {
+  const ial = (opts.acr && ACR_TABLE[opts.acr]?.ial) || 1;
+  return { ial: IAL_URI(ial), aal: AAL_URI(aalFromAmr(opts.amr)) };
+}

@@ -83,8 +83,9 @@ async function computeAssessment(ctx: KoaContextWithOIDC, ds: DataSource, trust:
   // be verified for IAL2); authentication assurance is the helper's own.
   const delegationId = actorChoice(ctx)?.delegationId;
   let principalIal: 1 | 2 | undefined;
-  if (delegationId) {
-    const d = await ds.getRepository(Delegation).findOneBy({ id: delegationId });
+  // On legal authority, identity assurance is the representative's own (checked against the record).
+  const d = delegationId ? await ds.getRepository(Delegation).findOneBy({ id: delegationId }) : null;
+  if (delegationId && (!d || d.basis === 'consent')) {
     const principalProfile = d?.principalId ? await profileOf(ctx, ds, d.principalId) : {};
     principalIal = ialFromProfile(principalProfile, { now: clock.now(), verifiedWithinSeconds: parseVerifiedWithin(ctx.oidc.params!['verified_within']), facialMatchRequired: requirement.facialMatch });
   }

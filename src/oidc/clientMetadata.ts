@@ -1,4 +1,5 @@
 import { errors } from 'oidc-provider';
+import { CONSENT, isRepresentationKind } from '../delegation/representationKinds.js';
 
 /** OneDoor's own client fields, checked wherever oidc-provider loads client metadata. */
 export function validateOneDoorMetadata(key: string, value: unknown, metadata: Record<string, unknown>): void {
@@ -6,6 +7,14 @@ export function validateOneDoorMetadata(key: string, value: unknown, metadata: R
     case 'delegation_enabled':
       if (value === undefined) { metadata[key] = false; return; }
       if (typeof value !== 'boolean') throw new errors.InvalidClientMetadata('delegation_enabled must be a boolean');
+      return;
+    case 'delegation_bases_accepted':
+      if (value === undefined) return;
+      if (!Array.isArray(value) || value.some((b) => b !== CONSENT && !isRepresentationKind(b))) throw new errors.InvalidClientMetadata('delegation_bases_accepted must list consent or kinds of legal authority');
+      return;
+    case 'representation_authority':
+      if (value === undefined) return;
+      if (!Array.isArray(value) || !value.every(isRepresentationKind)) throw new errors.InvalidClientMetadata('representation_authority must list kinds of legal authority');
       return;
     case 'max_ial':
       if (value === undefined) { metadata[key] = 1; return; }

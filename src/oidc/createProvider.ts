@@ -11,9 +11,10 @@ import { type AttestationTrustStore, NO_ATTESTATION_TRUST } from '../passkeys/lo
 import { actorChoice, actorPrompt } from './actorPolicy.js';
 import { selectAccountPrompt, switchAccountCheck } from './selectAccountPrompt.js';
 import { unsupportedRequestPrompt } from './unsupportedRequestPrompt.js';
-import { delegationClaims, delegationOfGrant } from './delegatedAuthorization.js';
+import { type AuthorityCheck, delegationClaims, delegationOfGrant } from './delegatedAuthorization.js';
+import { basesAcceptedBy, CONSENT } from '../delegation/representationKinds.js';
 import { EXCHANGED_TOKEN_TTL_SECONDS, registerTokenExchange, TOKEN_EXCHANGE, presetExtra } from './tokenExchange.js';
-import { accountClaims } from './accountClaims.js';
+import { accountClaims, representedClaims } from './accountClaims.js';
 import { verifiedClaimsDiscovery } from './verifiedClaims.js';
 import { LOCALES } from '../shared/i18n.js';
 import { parseVerifiedWithin } from '../proofing/levels.js';
@@ -30,6 +31,7 @@ import type { KeyMaterial } from './keys.js';
 import { tokenAssuranceHolds } from './tokenAssurance.js';
 import { advertisePhoneChannel, type PhoneChannelDeps, phoneChannelFeature, phoneRequestAccount, phoneRequestTtl } from './phoneChannel.js';
 import { pairwiseSubjectRecorder } from './pairwiseSubjectRecorder.js';
+import { subjectAt } from './subjectAt.js';
 
 /** OneDoor's own account pages sign in through the provider like any client (first party). */
 export const ACCOUNT_CLIENT_ID = 'onedoor-account';
@@ -83,20 +85,25 @@ function claimReplayIds(provider: Provider): void {
 
 export function createProvider({ config, ds, keys, pages, redis, attestationTrust = NO_ATTESTATION_TRUST, phone }: CreateProviderOptions): Provider {
 
+  /** A legal authority is usable only at an agency that accepts its basis now (client file `delegation_bases_accepted`). */
+  const authorityCheck = (ctx: object | undefined): AuthorityCheck => ({
+    kek: keys.kek, pepper: keys.secrets.pepper,
+    accepts: (basis) => basesAcceptedBy((ctx as KoaContextWithOIDC | undefined)?.oidc?.client?.metadata() as Record<string, unknown> | undefined).includes(basis),
+  });
   /** The delegation behind a grant, looked up once per request (see requestMemo). */
-  const delegationOf = (ctx: object | undefined, grantId: string | undefined) => memoFor(ctx, `delegation:${grantId ?? ''}`, () => delegationOfGrant(ds, grantId, (id) => delegationLinkIn(ctx, ds, id)));
-  /** The delegation the current request acts under (token being used, or the consent chosen). */
-  const delegationInContext = (ctx: KoaContextWithOIDC) => {
+  const delegationOf = (ctx: object | undefined, grantId: string | undefined) => memoFor(ctx, `delegation:${grantId ?? ''}`, () => delegationOfGrant(ds, grantId, (id) => delegationLinkIn(ctx, ds, id), authorityCheck(ctx)));
+  /** Whose identity assurance a delegated token stands on: both people's with consent; the representative's own on legal authority. */
+  const assuredIds = (accountId: string, delegated: Awaited<ReturnType<typeof delegationOf>>) => (delegated && delegated.delegation.basis === CONSENT && delegated.principal ? [accountId, delegated.principal.id] : [accountId]);
+  /** The grant the current request acts under (token being used, or the consent chosen). */
+  const grantIdInContext = (ctx: KoaContextWithOIDC): string | undefined => {
     const e = ctx.oidc?.entities as Record<string, { grantId?: string } | undefined> | undefined;
-    const grantId = e?.['AuthorizationCode']?.grantId ?? e?.['BackchannelAuthenticationRequest']?.grantId ?? e?.['RefreshToken']?.grantId ?? e?.['AccessToken']?.grantId ?? (ctx.oidc?.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId;
-    if (!grantId) return Promise.resolve(undefined);
-    return delegationOf(ctx, grantId);
+    return e?.['AuthorizationCode']?.grantId ?? e?.['BackchannelAuthenticationRequest']?.grantId ?? e?.['RefreshToken']?.grantId ?? e?.['AccessToken']?.grantId ?? (ctx.oidc?.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId;
   };
 
   const recordSubject = pairwiseSubjectRecorder(ds);
 
   const policy = interactionPolicy.base();
-  policy.add(actorPrompt({ ds }), 1);
+  policy.add(actorPrompt({ ds, kek: keys.kek, pepper: keys.secrets.pepper }), 1);
   policy.add(assurancePrompt({ ds, maxIalOf: (ctx) => Number((ctx.oidc.client?.metadata() as { max_ial?: number } | undefined)?.max_ial ?? 1), trust: attestationTrust }), 2);
   policy.add(selectAccountPrompt(), 1);
   policy.add(unsupportedRequestPrompt(), 0);
@@ -143,10 +150,14 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
     // Under a delegation oidc-provider still sees the helper's account (session, grant, tokens);
     // the subject an agency receives is the principal's (sub), the helper's goes in `act`.
     pairwiseIdentifier: async (ctx, accountId, client) => {
-      const delegated = ctx ? await delegationInContext(ctx) : undefined;
-      const subject = delegated && delegated.delegation.helperId === accountId ? delegated.principal.id : accountId;
+      const grantId = ctx ? grantIdInContext(ctx) : undefined;
+      // One read answers both: the account (its subject aliases) and whether the grant is delegated.
+      const account = await accountOf(ctx, ds, accountId, { grantId });
+      const delegated = grantId ? await delegationOf(ctx, grantId) : undefined;
+      const onBehalf = delegated && delegated.delegation.helperId === accountId ? delegated : undefined;
+      const subject = onBehalf ? onBehalf.subjectId : accountId;
       const sector = sectorOf(client);
-      const sub = pairwiseSubject(keys.secrets.pairwiseSalt, sector, subject);
+      const sub = subjectAt({ salt: keys.secrets.pairwiseSalt, sector, id: subject, account: onBehalf ? onBehalf.principal : account });
       // So that the agency can name this person by it later (a phone request's login_hint).
       await recordSubject({ sector, subject: sub, accountId: subject });
       return sub;
@@ -205,7 +216,7 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
       const delegated = await delegationOf(ctx, (token as { grantId?: string }).grantId);
       if (delegated && ctx.oidc.client) {
         const sector = sectorOf(ctx.oidc.client);
-        Object.assign(extra, { sub: pairwiseSubject(keys.secrets.pairwiseSalt, sector, delegated.principal.id), ...delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sector, delegated }) });
+        Object.assign(extra, { sub: subjectAt({ salt: keys.secrets.pairwiseSalt, sector, id: delegated.subjectId, account: delegated.principal }), ...delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sector, delegated }) });
       }
       return Object.keys(extra).length ? extra : undefined;
     },
@@ -222,11 +233,13 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
           const t = token as { clientId?: string; aud?: string | string[]; grantId?: string };
           const aud = Array.isArray(t.aud) ? t.aud : t.aud ? [t.aud] : [];
           if (t.clientId !== undefined && t.clientId !== client.clientId && !aud.includes(client.clientId)) return false;
+          const accountId = (token as { accountId?: string }).accountId;
+          // One read answers both the grant's delegation link and the account (its subject, next).
+          if (accountId) await accountOf(ctx, ds, accountId, { grantId: t.grantId });
           const delegated = await delegationOf(ctx, t.grantId);
           if (delegated === null) return false;
-          const accountId = (token as { accountId?: string }).accountId;
           if (!accountId) return true;
-          return tokenAssuranceHolds({ ctx, ds, token: token as never, accountIds: delegated ? [accountId, delegated.principal.id] : [accountId] });
+          return tokenAssuranceHolds({ ctx, ds, token: token as never, accountIds: assuredIds(accountId, delegated) });
         },
       },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => ('clientId' in token ? token.clientId === client.clientId : true) },
@@ -242,7 +255,7 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
       },
     },
     extraClientMetadata: {
-      properties: ['delegation_enabled', 'max_ial', 'security_event_endpoint'],
+      properties: ['delegation_enabled', 'delegation_bases_accepted', 'representation_authority', 'max_ial', 'security_event_endpoint'],
       validator: (_ctx, key, value, metadata) => validateOneDoorMetadata(key, value, metadata as Record<string, unknown>),
     },
     interactions: {
@@ -285,25 +298,29 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
       if (ctx.oidc?.route === 'backchannel_authentication') return phoneRequestAccount(ctx, id, { ds, pepper: keys.secrets.pepper });
       // Under a delegation the claims are the principal's (sub included), plus `act` and `delegation`.
       const grantId = (token as { grantId?: string } | undefined)?.grantId ?? (ctx.oidc?.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId;
-      let account = await accountOf(ctx, ds, id, { grantId });
+      const account = await accountOf(ctx, ds, id, { grantId });
       if (!account || account.status !== 'active') return undefined;
       const delegated = await delegationOf(ctx, grantId);
       if (delegated === null) return undefined;
-      if (delegated) {
-        if (delegated.delegation.helperId !== account.id) return undefined;
-        account = delegated.principal;
-      }
+      if (delegated && delegated.delegation.helperId !== account.id) return undefined;
       // A token is worth the assurance it was issued with only while that still holds (the
       // identity deleted, set aside, or older than verified_within: the token no longer works).
-      if (token && !(await tokenAssuranceHolds({ ctx, ds, token: token as never, accountIds: delegated ? [id, delegated.principal.id] : [id] }))) return undefined;
+      if (token && !(await tokenAssuranceHolds({ ctx, ds, token: token as never, accountIds: assuredIds(id, delegated) }))) return undefined;
       const extraClaims = delegated && ctx.oidc?.client ? delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sectorOf(ctx.oidc.client), delegated }) : {};
-      const principal = account;
+      const principal = delegated ? delegated.principal : account;
+      const subjectId = delegated ? delegated.subjectId : account.id;
       // The assurance of this authorization: from the token being used, else the session.
       const fromToken = token as { acr?: string; amr?: string[]; extra?: { acr?: string; amr?: string[] } } | undefined;
       const source = fromToken?.extra?.acr ? fromToken.extra : (fromToken?.acr ? fromToken : ctx.oidc?.session as { acr?: string; amr?: string[] } | undefined);
       return {
         accountId: id,
-        claims: async (_use: string, scope: string, claims: unknown) => ({ ...(await accountClaims({ ds, kek: keys.kek, account: principal, profile: () => profileOf(ctx, ds, principal.id), acr: source?.acr, amr: source?.amr, scope, requested: claims as Record<string, unknown> | undefined })), sub: principal.id, ...extraClaims }),
+        // A represented person without an account has no claims of their own: their subject, and the authorization's assurance (the representative's).
+        claims: async (_use: string, scope: string, claims: unknown) => ({
+          ...(principal
+            ? await accountClaims({ ds, kek: keys.kek, account: principal, profile: () => profileOf(ctx, ds, principal.id), acr: source?.acr, amr: source?.amr, scope, requested: claims as Record<string, unknown> | undefined })
+            : representedClaims({ acr: source?.acr, amr: source?.amr })),
+          sub: subjectId, ...extraClaims,
+        }),
       };
     },
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((u) => new URL(u).origin === origin) ?? false,

@@ -1,14 +1,15 @@
 import { importJWK, SignJWT, type JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import { LessThanOrEqual, type DataSource } from 'typeorm';
-import { SecurityEventDelivery } from '../../entities/index.js';
+import { Account, SecurityEventDelivery } from '../../entities/index.js';
 import { SECURITY_EVENT_ENDPOINT } from '../audit/queueSecurityEvent.js';
 import type { Config } from '../config/loadConfig.js';
 import { clock } from '../shared/clock.js';
 import { logger } from '../shared/logger.js';
 import { type OutgoingFailure, outgoingRequest } from '../shared/outgoingRequest.js';
 import type { KeyMaterial } from './keys.js';
-import { pairwiseSubject, sectorOf } from './pairwise.js';
+import { sectorOf } from './pairwise.js';
+import { subjectAt } from './subjectAt.js';
 
 /** Waits before the 2nd, 3rd… attempt; after the last one the delivery is dead-lettered (`failed`). */
 export const SECURITY_EVENT_RETRY_SECONDS = [30, 120, 600, 1800, 7200, 21600, 43200, 86400] as const;
@@ -94,7 +95,7 @@ export async function deliverSecurityEvents(opts: { ds: DataSource; provider: Pr
     if (!client) outcome = { ok: false, permanent: true, error: 'agency removed' };
     else if (typeof endpoint !== 'string') outcome = { ok: false, permanent: true, error: 'no security_event_endpoint' };
     else {
-      const subject = pairwiseSubject(opts.keys.secrets.pairwiseSalt, sectorOf(client), row.accountId);
+      const subject = subjectAt({ salt: opts.keys.secrets.pairwiseSalt, sector: sectorOf(client), id: row.accountId, account: await opts.ds.getRepository(Account).findOneBy({ id: row.accountId }) });
       const token = await signSecurityEvent({ keys: opts.keys, issuer: opts.config.issuer, clientId: row.clientId, subject, delivery: row });
       outcome = await push(opts.config, endpoint, token);
     }

@@ -22,7 +22,7 @@ export function requestedClaimNames(claimsParam: unknown): string[] {
  */
 export async function grantForDelegation(opts: {
   provider: Provider; ds: DataSource; helperId: string; clientId: string;
-  chosen: { delegation: Delegation; principal: Account };
+  chosen: { delegation: Delegation; principal: Account | null };
   requestedScopes: string[]; requestedClaims: string[]; channel: 'browser' | 'phone';
 }): Promise<{ grantId: string; scopes: string[] }> {
   const { provider, ds, helperId, clientId, chosen } = opts;
@@ -35,6 +35,6 @@ export async function grantForDelegation(opts: {
   if (rejected.length) grant.rejectOIDCScope(rejected.join(' '));
   if (opts.requestedClaims.length) grant.rejectOIDCClaims(opts.requestedClaims);
   const grantId = await grant.save();
-  await ds.transaction((db) => recordDelegatedSignIn({ db, delegationId: chosen.delegation.id, grantId, clientId, helperId, principalId: chosen.principal.id, scopes, channel: opts.channel }));
+  await ds.transaction((db) => recordDelegatedSignIn({ db, delegationId: chosen.delegation.id, grantId, clientId, helperId, principalId: chosen.principal?.id ?? null, scopes, channel: opts.channel }));
   return { grantId, scopes };
 }

@@ -2,6 +2,7 @@ import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { recordEvent } from '../audit/recordEvent.js';
 import { parseList } from '../delegation/policy.js';
+import { basesAcceptedBy, CONSENT } from '../delegation/representationKinds.js';
 import { recordDelegationEvent } from '../delegation/recordDelegationEvent.js';
 import { delegationOfGrant } from './delegatedAuthorization.js';
 import type { KeyMaterial } from './keys.js';
@@ -43,12 +44,16 @@ export function registerTokenExchange(opts: { provider: Provider; ds: DataSource
     // One hop only: an exchanged token exchanged again would give the agency a fresh token each
     // time, keeping access alive without a refresh token or offline_access.
     if ((subject as { gty?: string }).gty === TOKEN_EXCHANGE) throw new errors.InvalidGrant('subject_token was itself issued by a token exchange');
-    const delegated = await delegationOfGrant(ds, subject.grantId);
+    const accepts = (c: { metadata(): object }, basis: string) => basesAcceptedBy(c.metadata() as Record<string, unknown>).includes(basis);
+    const delegated = await delegationOfGrant(ds, subject.grantId, undefined, { kek: opts.keys.kek, pepper: opts.keys.secrets.pepper, accepts: (basis) => accepts(client, basis) });
     if (delegated === null) throw new errors.InvalidGrant('the delegation behind subject_token is no longer active');
 
     const audience = params['audience'] ?? params['resource'];
     if (!audience) throw new errors.InvalidRequest('missing required parameter audience');
-    if (audience === client.clientId || !(await provider.Client.find(audience))) throw new InvalidTarget('audience must be another registered client');
+    const target = audience === client.clientId ? undefined : await provider.Client.find(audience);
+    if (!target) throw new InvalidTarget('audience must be another registered client');
+    // A legal authority reaches only agencies that accept its basis.
+    if (delegated && delegated.delegation.basis !== CONSENT && !accepts(target, delegated.delegation.basis)) throw new InvalidTarget('audience does not accept this delegation basis');
 
     const held = (subject.scope ?? '').split(' ').filter(Boolean);
     const asked = params['scope'] ? params['scope'].split(' ').filter(Boolean) : held;
@@ -75,7 +80,7 @@ export function registerTokenExchange(opts: { provider: Provider; ds: DataSource
 
     if (delegated) {
       await recordDelegationEvent({ db: ds.manager, delegationId: delegated.delegation.id, actorId: delegated.delegation.helperId, type: 'token_exchange', clientId: client.clientId, details: { audience, scopes: asked } });
-      await recordEvent({ db: ds.manager, accountId: delegated.principal.id, type: 'delegation_used', clientId: client.clientId, details: { kind: 'token_exchange', audience } });
+      if (delegated.principal) await recordEvent({ db: ds.manager, accountId: delegated.principal.id, type: 'delegation_used', clientId: client.clientId, details: { kind: 'token_exchange', audience } });
     }
     ctx.body = {
       access_token: value,

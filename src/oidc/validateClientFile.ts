@@ -3,6 +3,7 @@ import { createPublicKey } from 'node:crypto';
 import { errors } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
+import { CONSENT, KIND_NAMES } from '../delegation/representationKinds.js';
 import type { Config } from '../config/loadConfig.js';
 import { checkOutgoingUrl } from '../shared/checkOutgoingUrl.js';
 import { ACCOUNT_CLIENT_ID, createProvider, type ProviderPages } from './createProvider.js';
@@ -151,6 +152,12 @@ const ClientFileSchema = z.strictObject({
   // OneDoor extension: where to push Security Event Tokens (RFC 8417, RFC 8935) about people connected to this agency.
   security_event_endpoint: webUrl({ httpOnLocalhost: true }).optional(),
   delegation_enabled: z.boolean({ error: 'must be true or false' }).default(false),
+  // Which bases of delegation the agency accepts: consent (a helper the person chose) and kinds of legal authority.
+  delegation_bases_accepted: z.array(z.enum([CONSENT, ...KIND_NAMES] as [string, ...string[]], { error: `must be ${[CONSENT, ...KIND_NAMES].join(', ')}` }), { error: 'must be an array' })
+    .min(1, 'must list at least one basis').refine((b) => new Set(b).size === b.length, 'must not repeat a value').optional(),
+  // The kinds of legal authority this agency is the register of (POST /representations).
+  representation_authority: z.array(z.enum(KIND_NAMES as [string, ...string[]], { error: `must be ${KIND_NAMES.join(', ')}` }), { error: 'must be an array' })
+    .min(1, 'must list at least one kind').refine((b) => new Set(b).size === b.length, 'must not repeat a value').optional(),
   max_ial: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(1),
 }, { error: 'must be a JSON object' }).superRefine((m, ctx) => {
   const issue = (path: string | Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path: Array.isArray(path) ? path : [path], message });
@@ -194,6 +201,8 @@ const ClientFileSchema = z.strictObject({
   if (hosts.size > 1 && !m.sector_identifier_uri) {
     issue('sector_identifier_uri', 'is required when redirect_uris use more than one host (pairwise subjects are per sector)');
   }
+  if (m.delegation_bases_accepted && !m.delegation_enabled) issue('delegation_bases_accepted', 'needs delegation_enabled: true');
+  if (m.representation_authority && (m.token_endpoint_auth_method ?? (native ? 'none' : 'private_key_jwt')) !== 'private_key_jwt') issue('representation_authority', 'needs token_endpoint_auth_method private_key_jwt');
   if (m.backchannel_logout_session_required !== undefined && !m.backchannel_logout_uri) {
     issue('backchannel_logout_session_required', 'needs backchannel_logout_uri');
   }

@@ -1,5 +1,6 @@
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
-import { ProofingSession, VerifiedProfile } from '../../entities/index.js';
+import { ProofingSession, Representation, RepresentedPerson, VerifiedProfile } from '../../entities/index.js';
+import { representationAad, representedPersonAad } from './identityMatchKey.js';
 import { draftAad } from './proofingSessions.js';
 import { profileAad } from './verifiedProfiles.js';
 
@@ -25,4 +26,6 @@ const sealedColumn = <E extends ObjectLiteral>(c: SealedColumn<E>) => c as unkno
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
   sealedColumn<VerifiedProfile>({ name: 'verified_profiles.sealed', entity: VerifiedProfile, key: 'accountId', column: 'sealed', aad: (r) => profileAad(r.accountId) }),
   sealedColumn<ProofingSession>({ name: 'proofing_sessions.draft', entity: ProofingSession, key: 'id', column: 'draft', aad: (r) => draftAad(r.accountId) }),
+  sealedColumn<Representation>({ name: 'representations.sealed', entity: Representation, key: 'delegationId', column: 'sealed', aad: (r) => representationAad(r.delegationId) }),
+  sealedColumn<RepresentedPerson>({ name: 'represented_people.sealed', entity: RepresentedPerson, key: 'id', column: 'sealed', aad: (r) => representedPersonAad(r.id) }),
 ];

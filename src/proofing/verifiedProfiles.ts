@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { VerifiedProfile } from '../../entities/index.js';
 import { recordEvent } from '../audit/recordEvent.js';
+import { joinRepresentedPeople } from '../delegation/joinRepresentedPeople.js';
 import { readSqlDate, sqlDialect } from '../shared/sqlValues.js';
 import { clock } from '../shared/clock.js';
 import type { IdDocument } from './documents/parseAamva.js';
@@ -56,6 +57,8 @@ export async function completeProofing(ctx: ProofingContext, opts: { state: Proo
     sealed: serializeSealed(sealed), personalKeyWrapped, createdAt: now,
   });
   await abandonProofing(ctx, session.accountId);
+  // Someone represented on legal authority before they had an account is now this person.
+  await joinRepresentedPeople({ db: ctx.db, pepper: ctx.pepper, accountId: session.accountId, identity: { givenName: identity.givenName, familyName: identity.familyName, birthdate: identity.birthdate } });
   await recordEvent({ db: ctx.db, accountId: session.accountId, type: 'identity_verified', details: { possession: draft.possession, facialMatch: identity.verification.facialMatch } });
   return { ok: true, personalKey };
 }

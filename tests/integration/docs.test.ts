@@ -17,6 +17,7 @@ import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { spawnServer } from '../support/spawnServer.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
+import { parseRepresentation } from '../../src/delegation/representationInput.js';
 import { signSecurityEvent } from '../../src/oidc/deliverSecurityEvents.js';
 
 /**
@@ -48,11 +49,21 @@ function blocksOf(file: string): Block[] {
 const BLOCKS = DOCS.flatMap(blocksOf);
 const withCheck = (check: string) => BLOCKS.filter((b) => b.check === check);
 
-const CHECKS = ['commands', 'onedoor', 'client-file', 'client-file-fragment', 'claims-parameter', 'delegated-session', 'token-exchange', 'security-event', 'verify-security-event', 'native-app', 'openid-client', 'log-line', 'ciba'];
+const CHECKS = ['commands', 'onedoor', 'client-file', 'client-file-fragment', 'claims-parameter', 'delegated-session', 'token-exchange', 'security-event', 'verify-security-event', 'native-app', 'openid-client', 'log-line', 'ciba', 'representation-record'];
 
 test('when the docs hold a code sample, then it names one of the checks this file runs', () => {
   expect(BLOCKS.length).toBeGreaterThan(10);
   expect(BLOCKS.filter((b) => !CHECKS.includes(b.check)).map((b) => `${b.file}:${b.line} (${b.lang} ${b.check})`)).toEqual([]);
+});
+
+test('when the docs show a legal-authority record, then OneDoor\'s validator accepts it as written', () => {
+  const records = withCheck('representation-record');
+  expect(records.length).toBeGreaterThanOrEqual(2);
+  for (const b of records) {
+    const { client_assertion_type: _t, client_assertion: _a, recorded_by: _r, ...record } = JSON.parse(b.text) as Record<string, unknown>;
+    const agencies = (record['agencies'] as string[]).filter((a) => a !== '*');
+    expect({ sample: `${b.file}:${b.line}`, result: parseRepresentation(record, { agencies, now: new Date('2026-12-01T00:00:00Z') }) }).toMatchObject({ sample: `${b.file}:${b.line}`, result: { ok: true } });
+  }
 });
 
 test('when the docs link to each other, then every link lands on a file and heading that exist', () => {

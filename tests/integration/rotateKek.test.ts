@@ -90,6 +90,8 @@ test('when an operator rotates the KEK, stops halfway and resumes, then every re
     // Profiles come first (SEALED_COLUMNS): the 3 of the first run were profiles.
     `verified_profiles.sealed: 1 re-wrapped, 3 already under ${newKid}, 0 still under older kids, 0 unreadable`,
     `proofing_sessions.draft: 3 re-wrapped, 0 already under ${newKid}, 0 still under older kids, 0 unreadable`,
+    `representations.sealed: 0 re-wrapped, 0 already under ${newKid}, 0 still under older kids, 0 unreadable`,
+    `represented_people.sealed: 0 re-wrapped, 0 already under ${newKid}, 0 still under older kids, 0 unreadable`,
     `proofing_images.data: 0 re-wrapped, 0 already under ${newKid}, 0 still under older kids, 0 unreadable`,
     `every readable sealed record is under ${newKid}`,
     `older entries no record uses: ${oldKid} (delete them from ${KEK_FILE} by hand once no backup you may restore needs them)`,

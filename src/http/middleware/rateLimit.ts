@@ -75,9 +75,10 @@ export function limitPerIp(limiter: Limiter) {
  * client IP. Their callers are agency servers, so the answer is always OAuth-style JSON.
  */
 export function limitProtocolEndpoints(limiter: Limiter) {
-  const paths = /^\/(?:token(?:\/introspection|\/revocation)?|request|backchannel)$/;
+  const paths = /^\/(?:token(?:\/introspection|\/revocation)?|request|backchannel|representations)$/;
   return async (ctx: Context, next: Next) => {
-    if (ctx.method !== 'POST' || !paths.test(ctx.path)) return next();
+    const registration = ctx.method === 'DELETE' && /^\/representations\/[^/]+$/.test(ctx.path);
+    if (!registration && (ctx.method !== 'POST' || !paths.test(ctx.path))) return next();
     try {
       await limiter.consume(ctx.ip);
     } catch (err) {

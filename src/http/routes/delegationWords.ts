@@ -49,16 +49,23 @@ export function describe(ctx: Context, v: DelegationView, me: Account, names: Ma
     return id === d.principalId ? v.principalEmail : id === d.helperId ? v.helperEmail : t('helpers.by_someone');
   };
   const state = stateOf(d, v.active);
+  // A legal authority: its kind and source, its review date; the represented person ends it only where its kind allows, the representative steps down.
+  const authority = v.authority ? {
+    basis: t('helpers.authority', { kind: t(`representation.kind.${d.basis}`), source: d.source === 'operator' ? t('helpers.source_operator') : names.get(d.source ?? '') ?? d.source ?? '' }),
+    starts: fmtDate(ctx, d.startsAt), review: v.authority.reviewAt ? fmtDate(ctx, v.authority.reviewAt) : null,
+    cannotEnd: perspective === 'principal' && !v.authority.principalMayEnd,
+  } : null;
   return {
     ref: d.id,
-    other: perspective === 'principal' ? v.helperEmail : v.principalEmail,
+    other: (perspective === 'principal' ? v.helperEmail : v.principalEmail) || t('actor.represented_unnamed'),
+    authority,
     state,
     stateLabel: t(`helpers.state.${state}`, { defaultValue: state }),
     agencies: agencyWords(t, names, v.clientIds),
     scopes: v.scopes.map((s) => scopeWords(t, s, perspective)),
     until: fmtDate(ctx, d.endsAt),
-    open: OPEN.includes(d.status),
-    endLabel: t(d.status === 'invited' ? 'helpers.cancel_invitation' : d.status === 'requested' ? 'helpers.cancel_request' : 'helpers.end_access'),
+    open: OPEN.includes(d.status) && !authority?.cannotEnd,
+    endLabel: t(authority ? (perspective === 'helper' ? 'helpers.step_down' : 'helpers.end_authority') : d.status === 'invited' ? 'helpers.cancel_invitation' : d.status === 'requested' ? 'helpers.cancel_request' : 'helpers.end_access'),
     events: v.events.map((e) => {
       let details: { scopes?: unknown; clients?: unknown } = {};
       try { details = JSON.parse(e.details) as typeof details; } catch { /* an unreadable detail shows nothing */ }

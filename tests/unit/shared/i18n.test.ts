@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LOCALES, localeForTag, translator, pickLocale, type Locale } from '../../../src/shared/i18n.js';
 import { AUDIT_EVENT_TYPES } from '../../../src/audit/recordEvent.js';
+import { KIND_NAMES } from '../../../src/delegation/representationKinds.js';
 
 type Catalog = { [key: string]: string | Catalog };
 
@@ -110,6 +111,7 @@ const DYNAMIC_PREFIXES: Record<string, string> = {
   'helpers.': 'helpers.<mode>.* with mode invite | request | approve (helpers-form)',
   'helpers.state.': 'delegation states (src/delegation)',
   'helpers.event.': 'delegation event types (src/delegation)',
+  'representation.kind.': 'kinds of legal authority (REPRESENTATION_KINDS, checked below)',
   'helpers.notice.': '?notice= on /helpers; unknown values are not shown',
   'helpers.error.': 'delegation Problem codes, and ?error= on /helpers',
   'helpers.their_scope.': 'delegable scopes (src/delegation), with consent.scope.* as fallback',
@@ -137,6 +139,10 @@ describe('keys used in views/ and src/', () => {
     expect([...found].filter((p) => !(p in DYNAMIC_PREFIXES)).sort()).toEqual([]);
     expect([...found].filter((p) => !known(p)).sort()).toEqual([]);
     expect(found.size).toBeGreaterThan(5); // the scan itself works
+  });
+
+  test('when the chooser names a kind of legal authority, then every kind has its name', () => {
+    expect(KIND_NAMES.filter((kind) => !en.has(`representation.kind.${kind}`))).toEqual([]);
   });
 
   test('when a person\'s history lists an event, then every event type has its message', () => {
