@@ -180,27 +180,33 @@ function readDesignators(text: string, at: number): Pick<Header, 'bodyStart' | '
 }
 
 /**
- * Finds the DL or ID subfile. The designator's offset is trusted only if the subfile type is
- * actually there; otherwise the type is searched for where a subfile can begin (right after
- * the designators or a terminator, and followed by an element ID), nearest the stated offset.
+ * Finds the DL or ID subfile. The designator's offset is trusted only where a subfile can
+ * really begin — after the designators, right after them or a terminator, and followed by an
+ * element ID — so letters `DL`/`ID` at the end of a value (`SADDL`, `MADID`) never pass for
+ * one; otherwise the type is searched for at such places, nearest the stated offset.
  */
 function locateSubfile(text: string, header: Header): { type: SubfileType; start: number } | undefined {
   const declared = header.designators.find((d): d is { type: SubfileType; offset: number } => d.type in DOCUMENT_TYPES);
-  if (declared && text.startsWith(declared.type, declared.offset) && isElementStart(text, declared.offset + 2)) {
+  if (declared && canBegin(text, declared.type, declared.offset, header.bodyStart)) {
     return { type: declared.type, start: declared.offset };
   }
   const types: SubfileType[] = declared ? [declared.type] : ['DL', 'ID'];
   const candidates: { type: SubfileType; start: number }[] = [];
   for (const type of types) {
     for (let at = text.indexOf(type, header.bodyStart); at !== -1; at = text.indexOf(type, at + 1)) {
-      const before = text[at - 1] ?? '';
-      const boundary = at === header.bodyStart || /[\d\n\r\x1e]/.test(before);
-      if (boundary && isElementStart(text, at + 2)) candidates.push({ type, start: at });
+      if (canBegin(text, type, at, header.bodyStart)) candidates.push({ type, start: at });
     }
   }
   if (candidates.length === 0) return undefined;
   const target = declared?.offset ?? header.bodyStart;
   return candidates.reduce((best, c) => (Math.abs(c.start - target) < Math.abs(best.start - target) ? c : best));
+}
+
+/** Whether a `type` subfile can begin at `at`: past the header, at its end or after a digit or terminator, before an element ID. */
+function canBegin(text: string, type: SubfileType, at: number, bodyStart: number): boolean {
+  if (at < bodyStart || !text.startsWith(type, at)) return false;
+  const boundary = at === bodyStart || /[\d\n\r\x1e]/.test(text[at - 1] ?? '');
+  return boundary && isElementStart(text, at + 2);
 }
 
 /** An element ID (`DAQ`, `DCS`, …) follows, possibly after a stray separator. */
