@@ -366,6 +366,7 @@ export function delegationRouter(deps: HttpDeps): Router {
     const result = await ds.transaction((db) => answerRequest(delegationDeps(deps, db), { principalId: me.id, delegationId: d.id, approve: true, terms }));
     if (!result.ok) {
       if (result.reason === 'wider') return approvePage(ctx, me, d, values, { code: 'wider', field: 'scopes' });
+      if (result.reason in FIELD_OF) return approvePage(ctx, me, d, values, { code: result.reason as TermsProblem, field: FIELD_OF[result.reason as TermsProblem] });
       ctx.status = 303;
       ctx.redirect('/helpers?error=request_closed');
       return;
