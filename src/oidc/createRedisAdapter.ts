@@ -8,9 +8,11 @@ import type { InsertNew } from './createAdapter.js';
  * sign-ins in progress. Everything that must outlive Redis stays in the database: Session (a
  * person's sign-ins are listed and ended by account, e.g. "sign out everywhere" and back-channel
  * logout when a delegation ends), Grant, AccessToken and RefreshToken (an agency's consent and
- * its long-lived tokens; losing them would sign the person out of every agency).
+ * its long-lived tokens; losing them would sign the person out of every agency), and
+ * ReplayDetection: a client assertion's `jti` must stay refused until the assertion expires,
+ * and a Redis restarted empty would forget it (one INSERT per token request, docs/performance.md).
  */
-export const REDIS_MODELS: ReadonlySet<string> = new Set(['Interaction', 'AuthorizationCode', 'PushedAuthorizationRequest', 'ReplayDetection']);
+export const REDIS_MODELS: ReadonlySet<string> = new Set(['Interaction', 'AuthorizationCode', 'PushedAuthorizationRequest']);
 
 /**
  * Marks an artifact consumed only if it exists and is not consumed yet, in one step on the
