@@ -88,6 +88,14 @@ test('when a sample shows commands, then each npm script, bench option and setti
         if (words[0] !== 'npm') { problems.push(`${b.file}:${b.line} ${command}: not an npm or docker-compose command`); continue; }
         const script = words[1] === 'run' ? words[2]! : words[1]!;
         if (script !== 'install' && !pkg.scripts[script]) problems.push(`${b.file}:${b.line} ${command}: no npm script ${script}`);
+        if (script === 'fuzz') {
+          const fuzz = fs.readFileSync(path.join(ROOT, 'tests/fuzz/runFuzz.ts'), 'utf8');
+          for (const flag of words.filter((w) => w.startsWith('--') && w !== '--')) {
+            if (!fuzz.includes(`flag === '${flag}'`)) problems.push(`${b.file}:${b.line} ${command}: fuzz has no option ${flag}`);
+          }
+          const targets = fs.readdirSync(path.join(ROOT, 'tests/fuzz/targets')).map((f) => fs.readFileSync(path.join(ROOT, 'tests/fuzz/targets', f), 'utf8')).join('\n');
+          words.forEach((w, i) => { if (w === '--target' && !targets.includes(`name: '${words[i + 1]}'`)) problems.push(`${b.file}:${b.line} ${command}: no fuzz target ${words[i + 1]}`); });
+        }
         if (script === 'bench') {
           for (const flag of words.filter((w) => w.startsWith('--') && w !== '--')) {
             if (!new RegExp(`['"]?${flag.slice(2)}['"]?\\s*:\\s*\\{\\s*type`).test(bench)) problems.push(`${b.file}:${b.line} ${command}: bench has no option ${flag}`);
