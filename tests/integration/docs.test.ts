@@ -18,6 +18,7 @@ import { spawnServer } from '../support/spawnServer.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { signSecurityEvent } from '../../src/oidc/deliverSecurityEvents.js';
+import { BACKUP_COMMANDS, RESTORE_COMMANDS } from '../support/backupCommands.js';
 
 /**
  * Every code sample in README.md and docs/ is run (or, for an output, compared with what
@@ -48,7 +49,7 @@ function blocksOf(file: string): Block[] {
 const BLOCKS = DOCS.flatMap(blocksOf);
 const withCheck = (check: string) => BLOCKS.filter((b) => b.check === check);
 
-const CHECKS = ['commands', 'onedoor', 'client-file', 'client-file-fragment', 'claims-parameter', 'delegated-session', 'token-exchange', 'security-event', 'verify-security-event', 'native-app', 'openid-client', 'log-line', 'ciba'];
+const CHECKS = ['commands', 'onedoor', 'client-file', 'client-file-fragment', 'claims-parameter', 'delegated-session', 'token-exchange', 'security-event', 'verify-security-event', 'native-app', 'openid-client', 'log-line', 'ciba', 'backup-restore'];
 
 test('when the docs hold a code sample, then it names one of the checks this file runs', () => {
   expect(BLOCKS.length).toBeGreaterThan(10);
@@ -105,6 +106,15 @@ test('when a sample shows commands, then each npm script, bench option and setti
     }
   }
   expect(problems).toEqual([]);
+});
+
+test('when the docs show the backup and restore commands, then they are exactly the ones the restore drill runs', () => {
+  const blocks = withCheck('backup-restore');
+  expect(blocks.length).toBeGreaterThan(0);
+  for (const b of blocks) {
+    const lines = b.text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    expect(lines).toEqual([...BACKUP_COMMANDS, ...RESTORE_COMMANDS]);
+  }
 });
 
 describe('against a running OneDoor', () => {
