@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,13 +12,16 @@ import { projectRoot } from '../src/shared/paths.js';
 import { writeSqlDate } from '../src/shared/sqlValues.js';
 import { createDataSource } from '../ormconfig.js';
 import { BenchPasskey } from './lib/benchPasskey.js';
-import { BenchTarget, REDIRECT_URI, SCOPE } from './lib/BenchTarget.js';
+import { agencyClients, AUDIENCE, CLIENT_ID } from './lib/agencyClients.js';
+import { benchDatabase } from './lib/benchDatabase.js';
+import { BenchTarget, SCOPE } from './lib/BenchTarget.js';
 import type { CookieJar } from './lib/http.js';
 import { measureCeiling } from './lib/measureCeiling.js';
 import { type BenchReport, type Goal, toMarkdown } from './lib/report.js';
 import { type FlowResult, runLoad } from './lib/runLoad.js';
 import { seedAccounts } from './lib/seedAccounts.js';
 import { waitForQuiet } from './lib/waitForQuiet.js';
+import { runSoak } from './soak.js';
 import { freePort, type ServerProcess, startServerProcess } from './lib/ServerProcess.js';
 
 /**
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     profile: { type: 'string' },
     only: { type: 'string' },
+    soak: { type: 'string' },
   },
 });
 
@@ -75,26 +79,6 @@ const outDir = path.resolve(args.out ?? path.join(projectRoot, 'bench', 'results
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'onedoor-bench-'));
 const say = (m: string) => process.stdout.write(`${m}\n`);
 
-const CLIENT_ID = 'bench-agency';
-const AUDIENCE = 'bench-api';
-
-/** The agency's key pair and client file, the same for both servers. */
-async function agencyClients(): Promise<{ key: KeyObject; kid: string; clients: Array<Record<string, unknown>> }> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const kid = 'bench-agency-1';
-  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
-  const base = {
-    redirect_uris: [REDIRECT_URI], response_types: ['code'], token_endpoint_auth_method: 'private_key_jwt',
-    token_endpoint_auth_signing_alg: 'ES256', jwks: { keys: [jwk] }, subject_type: 'pairwise', id_token_signed_response_alg: 'RS256',
-  };
-  return {
-    key: privateKey, kid,
-    clients: [
-      { ...base, client_id: CLIENT_ID, client_name: 'Bench agency', grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] },
-      { ...base, client_id: AUDIENCE, client_name: 'Bench API', redirect_uris: ['https://api.bench.example/callback'], grant_types: ['authorization_code'] },
-    ],
-  };
-}
 
 const pick = (n: number) => Math.floor(Math.random() * n);
 
@@ -184,32 +168,6 @@ async function serverJwks(): Promise<{ keys: unknown[] }> {
   return { keys };
 }
 
-/** The database OneDoor runs on: a fresh SQLite file, or a fresh database on DATABASE_URL's MySQL/MariaDB. */
-async function benchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const env = process.env['DATABASE_URL'];
-  if (env && /^(mysql|mariadb):\/\//.test(env)) {
-    const base = new URL(env.replace(/^mariadb:/, 'mysql:'));
-    const name = `onedoor_bench_${randomBytes(4).toString('hex')}`;
-    const admin = createDataSource(parseDatabaseUrl(base.toString()));
-    await admin.initialize();
-    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-    await admin.destroy();
-    const u = new URL(base.toString());
-    u.pathname = `/${name}`;
-    return {
-      url: u.toString(),
-      async drop() {
-        const a = createDataSource(parseDatabaseUrl(base.toString()));
-        await a.initialize();
-        await a.query(`DROP DATABASE IF EXISTS \`${name}\``);
-        await a.destroy();
-      },
-    };
-  }
-  if (env && !env.startsWith('sqlite:')) throw new Error('DATABASE_URL must be sqlite:… or mysql://…');
-  return { url: `sqlite:${path.join(work, 'onedoor.sqlite')}`, drop: async () => {} };
-}
-
 function versionOf(pkg: string): string {
   return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
 }
@@ -217,6 +175,7 @@ function versionOf(pkg: string): string {
 const mib = (b: number) => Math.round((b / 1024 / 1024) * 10) / 10;
 
 async function main(): Promise<number> {
+  if (args.soak !== undefined) return runSoak({ seconds: positiveInt('soak', args.soak, 60), concurrency: S.concurrency, smoke, work, outDir, say });
   fs.mkdirSync(outDir, { recursive: true });
   const started = Date.now();
   say(`OneDoor bench${smoke ? ' (smoke)' : ''}: ${S.durationSeconds} s per flow after ${S.warmupSeconds} s warm-up, concurrency ${S.concurrency}`);
@@ -246,7 +205,7 @@ async function main(): Promise<number> {
   }
 
   say('OneDoor…');
-  const db = await benchDatabase();
+  const db = await benchDatabase(work);
   const port = await freePort();
   const issuer = `http://localhost:${port}`;
   const env = {

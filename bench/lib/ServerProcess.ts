@@ -10,6 +10,8 @@ export interface ServerStats {
   cpuMicros: number;
   rssBytes: number;
   heapUsedBytes: number;
+  /** Handles keeping the event loop alive (sockets, timers, servers): a leak shows as growth. */
+  activeHandles: number;
 }
 
 /** A server under test in its own process, so that its CPU and memory are its own. */
@@ -106,7 +108,8 @@ export function serveStats(url: string): void {
     if (m.gc && gc) { gc(); gc(); }
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
-    process.send!({ type: 'stats', id: m.id, cpuMicros: cpu.user + cpu.system, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed });
+    const activeHandles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+    process.send!({ type: 'stats', id: m.id, cpuMicros: cpu.user + cpu.system, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, activeHandles });
   });
   process.send!({ type: 'ready', url });
   // The bench stops servers with SIGTERM; leave at once (nothing to drain in a benchmark).
