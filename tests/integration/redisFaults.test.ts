@@ -205,7 +205,7 @@ describe('Redis faults on two nodes', () => {
     expect(lost.status).toBeGreaterThanOrEqual(400);
     expect(lost.status).toBeLessThan(500);
     const html = await lost.text();
-    expect(html).toContain('<html');
+    expect(html).toContain('Go back to the agency');
     expect(html).not.toMatch(/at .*\.ts:\d+/);
 
     // The same assertion again, on either node: a replay, whatever Redis forgot.
