@@ -13,8 +13,8 @@ import { latestMail, startTestServer, type TestServer } from '../support/testSer
 /**
  * A model of the delegation lifecycle (fast-check model-based testing) against the real
  * services and endpoints, on the test clock: invite, accept, decline, ask, approve (narrowed),
- * revoke by either side, sign in as helper, refresh, introspect, advance the clock, run the
- * expiry job. After every step: a token is active exactly while its delegation is active,
+ * revoke by either side, sign in as helper, refresh, exchange (RFC 8693), introspect, advance
+ * the clock, run the expiry job. After every step: a token is active exactly while its delegation is active,
  * unexpired, and covers the agency; the helper's chooser offers exactly the delegations that
  * may act there; tokens name the principal with the helper as `act`, never a nested actor; the
  * principal's activity holds every use. Commands whose preconditions do not hold are skipped.
@@ -22,7 +22,7 @@ import { latestMail, startTestServer, type TestServer } from '../support/testSer
  * Bounded by default (about 15 s); longer searches:
  *   MODEL_RUNS=500 MODEL_COMMANDS=40 MODEL_SHRINK=1 MODEL_SEED=… MODEL_STATS=1
  */
-const RUNS = Number(process.env['MODEL_RUNS'] ?? 25);
+const RUNS = Number(process.env['MODEL_RUNS'] ?? 80);
 const MAX_COMMANDS = Number(process.env['MODEL_COMMANDS'] ?? 30);
 const SHRINK = process.env['MODEL_SHRINK'] === '1';
 const SEED = process.env['MODEL_SEED'] ? Number(process.env['MODEL_SEED']) : undefined;
@@ -30,9 +30,11 @@ const DAY = 86400 * 1000;
 const AGENCIES = ['dmv', 'health'] as const;
 type AgencyId = (typeof AGENCIES)[number];
 const SCOPES = ['email', 'offline_access'];
+const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const AT_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 interface ModelDelegation { id: string; status: string; clientIds: string[]; scopes: string[]; endsAtMs: number; code?: string; uses: number }
-interface ModelToken { delegationId: string; agency: AgencyId; access: string; accessExpMs: number; refresh: string | undefined; helperSub: string; sessionEnded?: boolean; refreshed?: boolean }
+interface ModelToken { delegationId: string; agency: AgencyId; access: string; accessExpMs: number; refresh: string | undefined; helperSub: string; sessionEnded?: boolean; refreshed?: boolean; exchanged?: boolean }
 interface Model { delegations: ModelDelegation[]; tokens: ModelToken[] }
 interface Real { server: TestServer; deps: DelegationDeps; principal: TestPerson; helper: TestPerson; agencies: Record<AgencyId, TestAgency> }
 
@@ -45,11 +47,12 @@ const stats = new Map<string, number>();
 
 beforeAll(async () => {
   server = await startTestServer();
-  const grants = ['authorization_code', 'refresh_token'];
+  const grants = ['authorization_code', 'refresh_token', EXCHANGE];
   agencies = {
     dmv: await registerAgency(server, { clientId: 'dmv', extra: { delegation_enabled: true, grant_types: grants } }),
     health: await registerAgency(server, { clientId: 'health', extra: { delegation_enabled: true, grant_types: grants } }),
   };
+  await registerAgency(server, { clientId: 'model-api' });
   deps = delegationDepsFor(server);
   principal = await newPerson(server, agencies.dmv);
   helper = await newPerson(server, agencies.dmv);
@@ -192,7 +195,7 @@ class SignInAsHelper implements fc.AsyncCommand<Model, Real> {
     d.uses += 1;
     // An access token issued without offline_access belongs to the browser's session at that
     // agency (oidc-provider): signing in there again ends it (docs/agencies.md).
-    for (const earlier of m.tokens) if (earlier.agency === this.agency && earlier.refresh === undefined && !earlier.refreshed) earlier.sessionEnded = true;
+    for (const earlier of m.tokens) if (earlier.agency === this.agency && earlier.refresh === undefined && !earlier.refreshed && !earlier.exchanged) earlier.sessionEnded = true;
     m.tokens.push({ delegationId: d.id, agency: this.agency, access: tokens.access_token, accessExpMs: Date.now() + (tokens.expires_in ?? 0) * 1000 - 2000, refresh: tokens.refresh_token, helperSub: act.sub });
     count('sign in as helper');
     await checkInvariants(m);
@@ -221,6 +224,30 @@ class Refresh implements fc.AsyncCommand<Model, Real> {
     await checkInvariants(m);
   }
   toString = () => `Refresh(${this.pick})`;
+}
+
+class Exchange implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly pick: number) {}
+  check = (m: Readonly<Model>) => m.tokens.some((t) => !t.exchanged);
+  async run(m: Model) {
+    const subjects = m.tokens.filter((t) => !t.exchanged);
+    const t = subjects[this.pick % subjects.length]!;
+    const d = m.delegations.find((x) => x.id === t.delegationId);
+    const live = usable(d, t.agency) && Date.now() < t.accessExpMs && !t.sessionEnded;
+    const result = await oidc.genericGrantRequest(agencies[t.agency].config, EXCHANGE, { subject_token: t.access, subject_token_type: AT_TYPE, audience: 'model-api', scope: 'openid' })
+      .then((r) => r, (err: { error?: string }) => err);
+    if (live) {
+      const r = result as oidc.TokenEndpointResponse;
+      expect(r.access_token).toBeDefined();
+      m.tokens.push({ ...t, access: r.access_token, accessExpMs: Date.now() + (r.expires_in ?? 0) * 1000 - 2000, refresh: undefined, exchanged: true });
+      count('exchange (works)');
+    } else {
+      expect((result as { error?: string }).error).toBe('invalid_grant');
+      count('exchange (refused)');
+    }
+    await checkInvariants(m);
+  }
+  toString = () => `Exchange(${this.pick})`;
 }
 
 class Advance implements fc.AsyncCommand<Model, Real> {
@@ -266,6 +293,7 @@ const commands = [
   ...Array.from({ length: 4 }, () => fc.tuple(fc.nat(), fc.constantFrom(...AGENCIES)).map(([p, a]) => new SignInAsHelper(p, a))),
   ...Array.from({ length: 3 }, () => fc.nat().map((p) => new Refresh(p))),
   fc.tuple(fc.nat(), fc.boolean()).map(([p, a]) => new AnswerInvite(p, a || p % 3 !== 0)),
+  ...Array.from({ length: 2 }, () => fc.nat().map((p) => new Exchange(p))),
   fc.constantFrom(1, 6, 24, 24 * 7, 24 * 20).map((h) => new Advance(h)),
   fc.constant(new Maintain()),
 ];
