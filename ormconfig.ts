@@ -5,6 +5,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { entities } from './entities/index.js';
 import { migrations } from './migrations/index.js';
 import { type DatabaseConfig, loadConfig } from './src/config/loadConfig.js';
+import { takeSqliteTurns } from './src/shared/takeSqliteTurns.js';
 
 /**
  * TypeORM options for OneDoor's database: SQLite (better-sqlite3, the embedded default) or
@@ -55,7 +56,9 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
 }
 
 export function createDataSource(db: DatabaseConfig): DataSource {
-  return new DataSource(dataSourceOptions(db));
+  const ds = new DataSource(dataSourceOptions(db));
+  // One connection on SQLite: concurrent requests' transactions take turns (takeSqliteTurns.ts).
+  return db.type === 'sqlite' ? takeSqliteTurns(ds) : ds;
 }
 
 /**

@@ -1,12 +1,30 @@
 // Adds up Jest --json results and prints the one line CI reads: "N passed, N failed".
 // Fails when a run is missing, when any test failed or was skipped, or when a run has no
-// browser (e2e) tests: they must run in CI, not skip.
+// browser (e2e) tests: they must run in CI, not skip. With `--fuzz FILE`, npm run fuzz's finds
+// count as failures too.
 import fs from 'node:fs';
 
 let passed = 0;
 let failed = 0;
 let problems = [];
-for (const file of process.argv.slice(2)) {
+const args = process.argv.slice(2);
+// `--fuzz FILE`: npm run fuzz's --json report; each find is a failure, each target without one a pass.
+const fuzzAt = args.indexOf('--fuzz');
+const fuzzFile = fuzzAt >= 0 ? args.splice(fuzzAt, 2)[1] : undefined;
+if (fuzzFile !== undefined) {
+  if (!fs.existsSync(fuzzFile)) {
+    problems.push(`${fuzzFile}: no fuzz report (npm run fuzz did not finish)`);
+    failed += 1;
+  } else {
+    const f = JSON.parse(fs.readFileSync(fuzzFile, 'utf8'));
+    for (const t of f.targets) {
+      if (t.finds > 0) failed += t.finds;
+      else passed += 1;
+    }
+    for (const find of f.finds) problems.push(`fuzz: ${find.target} found an input that breaks it (seed ${find.seed}), saved as ${find.file}`);
+  }
+}
+for (const file of args) {
   if (!fs.existsSync(file)) {
     problems.push(`${file}: no results (the run did not reach Jest)`);
     failed += 1;

@@ -12,7 +12,7 @@ import { writeSqlDate } from '../src/shared/sqlValues.js';
 import { createDataSource } from '../ormconfig.js';
 import { BenchPasskey } from './lib/benchPasskey.js';
 import { BenchTarget, SCOPE } from './lib/BenchTarget.js';
-import { agencyClients, benchDatabase, serverJwks } from './lib/benchSetup.js';
+import { agencyClients, AUDIENCE, benchDatabase, CLIENT_ID, serverJwks } from './lib/benchSetup.js';
 import { Redis } from 'ioredis';
 import { compareFlows } from './lib/buildReport.js';
 import { sizeBufferPool } from './lib/bufferPool.js';
@@ -23,6 +23,7 @@ import { type FlowResult, type Profile, runLoad } from './lib/runLoad.js';
 import { serviceProbe, type ServiceProbe } from './lib/serviceStats.js';
 import { seedAccounts } from './lib/seedAccounts.js';
 import { waitForQuiet } from './lib/waitForQuiet.js';
+import { runSoak } from './soak.js';
 import { freePort, type ServerProcess, startServerProcess } from './lib/ServerProcess.js';
 
 /**
@@ -50,6 +51,7 @@ const { values: args } = parseArgs({
     repeat: { type: 'string' },
     'flows-only': { type: 'boolean', default: false },
     'update-docs': { type: 'boolean', default: false },
+    soak: { type: 'string' },
   },
 });
 
@@ -107,8 +109,6 @@ const outDir = path.resolve(args.out ?? path.join(projectRoot, 'bench', 'results
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'onedoor-bench-'));
 const say = (m: string) => process.stdout.write(`${m}\n`);
 
-const CLIENT_ID = 'bench-agency';
-const AUDIENCE = 'bench-api';
 
 const pick = (n: number) => Math.floor(Math.random() * n);
 
@@ -169,6 +169,7 @@ async function dropRedisPrefix(redis: Redis, prefix: string): Promise<void> {
 }
 
 async function main(): Promise<number> {
+  if (args.soak !== undefined) return runSoak({ seconds: positiveInt('soak', args.soak, 60), concurrency: S.concurrency, smoke, work, outDir, say });
   fs.mkdirSync(outDir, { recursive: true });
   const started = Date.now();
   say(`OneDoor bench${smoke ? ' (smoke)' : ''}: ${S.durationSeconds} s per flow after ${S.warmupSeconds} s warm-up, concurrency ${S.concurrency}; OneDoor profiles ${profiles.join(', ')}`);
@@ -197,6 +198,7 @@ async function main(): Promise<number> {
     await bare.stop();
   }
 
+  say('OneDoor…');
   const db = await benchDatabase({ work });
   const port = await freePort();
   const issuer = `http://localhost:${port}`;

@@ -12,6 +12,8 @@ export interface ServerStats {
   heapUsedBytes: number;
   /** SQL statements the server has sent so far (OneDoor only; bare oidc-provider has no database). */
   statements?: number;
+  /** Handles keeping the event loop alive (sockets, timers, servers): a leak shows as growth. */
+  activeHandles: number;
 }
 
 /** A server under test in its own process, so that its CPU and memory are its own. */
@@ -108,7 +110,8 @@ export function serveStats(url: string, opts: { statements?: () => number } = {}
     if (m.gc && gc) { gc(); gc(); }
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
-    process.send!({ type: 'stats', id: m.id, cpuMicros: cpu.user + cpu.system, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, ...(opts.statements ? { statements: opts.statements() } : {}) });
+    const activeHandles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+    process.send!({ type: 'stats', id: m.id, cpuMicros: cpu.user + cpu.system, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, activeHandles, ...(opts.statements ? { statements: opts.statements() } : {}) });
   });
   process.send!({ type: 'ready', url });
   // The bench stops servers with SIGTERM; leave at once (nothing to drain in a benchmark).

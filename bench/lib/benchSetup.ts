@@ -5,6 +5,10 @@ import { parseDatabaseUrl } from '../../src/config/loadConfig.js';
 import { createDataSource } from '../../ormconfig.js';
 import { REDIRECT_URI } from './BenchTarget.js';
 
+/** The bench agency's client id, and the API its tokens are exchanged for. */
+export const CLIENT_ID = 'bench-agency';
+export const AUDIENCE = 'bench-api';
+
 /** The agency's key pair and client file, the same for both servers. */
 export async function agencyClients(opts: { clientId: string; audience: string }): Promise<{ key: KeyObject; kid: string; clients: Array<Record<string, unknown>> }> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

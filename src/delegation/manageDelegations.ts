@@ -7,6 +7,7 @@ import { clock } from '../shared/clock.js';
 import type { Translate } from '../shared/i18n.js';
 import { hmac, isReadableCode, normalizeReadableCode, randomReadableCode } from '../shared/ids.js';
 import type { Mailer } from '../shared/mailer.js';
+import { listDelegationAgencies } from './listDelegationAgencies.js';
 import { ALL_AGENCIES, covers, DELEGATION_RULES, isActive, parseList } from './policy.js';
 import { mailTo, nameOf } from './delegationMail.js';
 import { remindRepresentationReview } from './remindRepresentationReview.js';
@@ -153,7 +154,10 @@ export async function answerRequest(deps: DelegationDeps, opts: { principalId: s
       || (!asked.clients.includes(ALL_AGENCIES) && opts.terms.clientIds.some((c) => !asked.clients.includes(c)))
       || opts.terms.endsAt.getTime() > d.endsAt.getTime();
     if (wider) return { ok: false, reason: 'wider' };
-    const problem = checkTerms(opts.terms, opts.agencies ?? asked.clients);
+    // Checked against the agencies that enabled delegation (not the request's own list, which
+    // may be just "every agency": narrowing it to some of them is what approving less means).
+    const enabled = opts.agencies ?? (await listDelegationAgencies({ db: deps.db })).map((a) => a.clientId);
+    const problem = checkTerms(opts.terms, enabled);
     if (problem) return { ok: false, reason: problem };
     Object.assign(update, { clientIds: JSON.stringify(opts.terms.clientIds), scopes: JSON.stringify(opts.terms.scopes), endsAt: opts.terms.endsAt });
   }

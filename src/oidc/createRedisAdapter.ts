@@ -10,9 +10,11 @@ import type { InsertNew } from './createAdapter.js';
  * "sign out everywhere", a delegation's end and an identity's end can list and end them (see
  * `AccountSessions`). What must outlive Redis stays in the database: Grant (an agency's
  * consent), AccessToken and RefreshToken (their holders would be signed out of every agency;
- * ending an identity finds IAL2 grants through them), CIBA requests.
+ * ending an identity finds IAL2 grants through them), CIBA requests, and ReplayDetection: a
+ * client assertion's `jti` must stay refused until the assertion expires, and a Redis restarted
+ * empty would forget it (one INSERT per token request, docs/performance.md).
  */
-export const REDIS_MODELS: ReadonlySet<string> = new Set(['Session', 'Interaction', 'AuthorizationCode', 'PushedAuthorizationRequest', 'ReplayDetection', 'ClientCredentials']);
+export const REDIS_MODELS: ReadonlySet<string> = new Set(['Session', 'Interaction', 'AuthorizationCode', 'PushedAuthorizationRequest', 'ClientCredentials']);
 
 /**
  * Marks an artifact consumed only if it exists and is not consumed yet, in one step on the

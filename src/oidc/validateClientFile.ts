@@ -56,6 +56,17 @@ function hostOf(url: string): string | undefined {
   }
 }
 
+function hostnameOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The host part of native apps' sectors (`native-app:<client_id>`, pairwise.ts): no URL may name it. */
+const NATIVE_SECTOR_HOST = 'native-app';
+
 /** Loopback IP literals a native app may listen on (RFC 8252 §7.3); `localhost` is refused (§8.3). */
 const LOOPBACK_IPS = new Set(['127.0.0.1', '[::1]']);
 /** Schemes that can never be a redirect (RFC 8252 §8.1, and what a browser would run or read). */
@@ -203,6 +214,15 @@ const ClientFileSchema = z.strictObject({
   }
   if (m.delegation_bases_accepted && !m.delegation_enabled) issue('delegation_bases_accepted', 'needs delegation_enabled: true');
   if (m.representation_authority && (m.token_endpoint_auth_method ?? (native ? 'none' : 'private_key_jwt')) !== 'private_key_jwt') issue('representation_authority', 'needs token_endpoint_auth_method private_key_jwt');
+  // A native app without a sector document is the sector `native-app:<client_id>` (pairwise.ts
+  // sectorOf): a URL on the host `native-app` (`https://native-app:8080/`, sector
+  // `native-app:8080`) would share the subjects of the native app whose id is `8080`.
+  for (const field of ['redirect_uris', 'sector_identifier_uri', 'jwks_uri'] as const) {
+    const value = m[field];
+    (Array.isArray(value) ? value : value === undefined ? [] : [value]).forEach((uri, i) => {
+      if (hostnameOf(uri) === NATIVE_SECTOR_HOST) issue(Array.isArray(value) ? [field, i] : field, `must not use the host "${NATIVE_SECTOR_HOST}" (it names native apps' pairwise sectors)`);
+    });
+  }
   if (m.backchannel_logout_session_required !== undefined && !m.backchannel_logout_uri) {
     issue('backchannel_logout_session_required', 'needs backchannel_logout_uri');
   }

@@ -16,10 +16,13 @@ export type ValidateSsnResult =
 // Nine digits, or 3-2-4 with the same separator (hyphen or space) in both places.
 const SSN_PATTERN = /^(\d{3})([- ]?)(\d{2})\2(\d{4})$/;
 
-/** '123-45-6789', '123 45 6789' or '123456789' → '123456789'; anything else → undefined. */
+/**
+ * '123-45-6789', '123 45 6789' or '123456789' → '123456789'; anything else → undefined. Folded
+ * with NFKC first, so full-width digits and hyphens (IME keyboards) read as the same number.
+ */
 export function normalizeSsn(input: string): string | undefined {
   if (typeof input !== 'string') return undefined;
-  const m = SSN_PATTERN.exec(input.trim());
+  const m = SSN_PATTERN.exec(input.normalize('NFKC').trim());
   return m ? `${m[1]}${m[3]}${m[4]}` : undefined;
 }
 

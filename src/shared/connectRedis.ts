@@ -1,14 +1,26 @@
 import { Redis } from 'ioredis';
 import { logger } from './logger.js';
 
+/** How long one Redis command may take before it fails (and the request answers 503). */
+export const REDIS_COMMAND_TIMEOUT_MS = 2000;
+
 /**
- * The node's Redis connection (REDIS_URL). Commands fail after a couple of retries instead of
- * queueing for long, so a Redis outage shows as errors, not hung requests; connection errors are
- * logged by code only (the URL can hold a password). Auto-pipelining: commands issued in the
- * same event-loop turn (concurrent requests) go out in one write, not one syscall each.
+ * The node's Redis connection (REDIS_URL). A Redis outage must show as a quick 503, never a
+ * hung request: a command fails after `REDIS_COMMAND_TIMEOUT_MS` (a silently dropped or frozen
+ * connection would otherwise wait for ever), a connection attempt after as long, and a command
+ * issued while disconnected after one reconnection attempt instead of queueing. Reconnection
+ * goes on in the background (at most every second), so the node recovers by itself when Redis
+ * returns. Connection errors are logged by code only (the URL can hold a password).
  */
 export function connectRedis(opts: { url: string; keyPrefix: string }): Redis {
-  const redis = new Redis(opts.url, { keyPrefix: opts.keyPrefix, maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const redis = new Redis(opts.url, {
+    keyPrefix: opts.keyPrefix,
+    maxRetriesPerRequest: 1,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    connectTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    retryStrategy: (times) => Math.min(times * 100, 1000),
+    enableAutoPipelining: true,
+  });
   redis.on('error', (err: Error & { code?: string }) => { logger.warn({ error: err.code ?? err.name }, 'redis connection error'); });
   return redis;
 }

@@ -26,9 +26,12 @@ export function randomReadableCode(groups = 3, groupLength = 4): string {
   return parts.join('-');
 }
 
-/** Folds what a person typed into the canonical form of a readable code. */
+/**
+ * Folds what a person typed into the canonical form of a readable code. NFKC first, so that a
+ * code typed on a phone or IME keyboard in full-width forms ('７Ｋ２Ｑ') reads as the same code.
+ */
 export function normalizeReadableCode(input: string): string {
-  return input.toUpperCase().replace(/[^0-9A-Z]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+  return input.normalize('NFKC').toUpperCase().replace(/[^0-9A-Z]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
 }
 
 /** Whether a folded code (normalizeReadableCode) could be a readable code of `length` characters. */

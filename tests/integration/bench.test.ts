@@ -57,3 +57,16 @@ test('when the benchmark runs in smoke mode, then every flow completes without e
     fs.rmSync(out, { recursive: true, force: true });
   }
 }, 180_000);
+
+test('when a short soak runs, then mixed traffic runs without errors and the report shows windows, memory, handles and connections', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'onedoor-soak-smoke-'));
+  try {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--soak', '3', '--smoke', '--out', out], { cwd: process.cwd(), timeout: 90_000, maxBuffer: 10 * 1024 * 1024 });
+    expect(stdout).toContain('| at (s) | ops | errors | p99 (ms) | RSS (MiB) | heap (MiB) | handles |');
+    expect(stdout).toMatch(/In all: [1-9]\d* operations, 0 errors\./);
+    expect(stdout).toMatch(/open handles, database connections: /);
+    expect(fs.readdirSync(out).some((f) => f.endsWith('-soak-smoke.md'))).toBe(true);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}, 100_000);

@@ -328,6 +328,18 @@ describe('helpers pages', () => {
     expect(closed.headers.get('location')).toBe('/helpers?error=request_closed');
   });
 
+  test('when a request for every agency is approved for just some of them, then it is approved for those', async () => {
+    const [p, h] = [await person(), await person()];
+    const asked = await requestFrom(h, p.email, { agencies: ['*'], scopes: ['email'], days: 30 });
+    await p.agent.page(`${server.url}/helpers/${asked.id}/answer`);
+    const ok = await post(p.agent, `/helpers/${asked.id}/answer`, [['decision', 'approve'], ...terms({ agencies: ['helpers-b'], scopes: ['email'], days: 20 }), ...(await assertion(p))]);
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('location')).toBe('/helpers?notice=approved');
+    const d = await server.ds.getRepository(Delegation).findOneByOrFail({ id: asked.id });
+    expect(d.status).toBe('active');
+    expect(JSON.parse(d.clientIds)).toEqual(['helpers-b']);
+  });
+
   test('when the principal declines a request, then it is declined and the helper is told', async () => {
     const [p, h] = [await person(), await person()];
     const asked = await requestFrom(h, p.email, { agencies: ['*'], scopes: ['email'], days: 30 });

@@ -19,6 +19,7 @@ import { startTestServer, type TestServer } from '../support/testServer.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { parseRepresentation } from '../../src/delegation/representationInput.js';
 import { signSecurityEvent } from '../../src/oidc/deliverSecurityEvents.js';
+import { BACKUP_COMMANDS, RESTORE_COMMANDS } from '../support/backupCommands.js';
 
 /**
  * Every code sample in README.md and docs/ is run (or, for an output, compared with what
@@ -49,7 +50,7 @@ function blocksOf(file: string): Block[] {
 const BLOCKS = DOCS.flatMap(blocksOf);
 const withCheck = (check: string) => BLOCKS.filter((b) => b.check === check);
 
-const CHECKS = ['commands', 'onedoor', 'client-file', 'client-file-fragment', 'claims-parameter', 'delegated-session', 'token-exchange', 'security-event', 'verify-security-event', 'native-app', 'openid-client', 'log-line', 'ciba', 'representation-record'];
+const CHECKS = ['commands', 'onedoor', 'client-file', 'client-file-fragment', 'claims-parameter', 'delegated-session', 'token-exchange', 'security-event', 'verify-security-event', 'native-app', 'openid-client', 'log-line', 'ciba', 'representation-record', 'backup-restore'];
 
 test('when the docs hold a code sample, then it names one of the checks this file runs', () => {
   expect(BLOCKS.length).toBeGreaterThan(10);
@@ -99,6 +100,14 @@ test('when a sample shows commands, then each npm script, bench option and setti
         if (words[0] !== 'npm') { problems.push(`${b.file}:${b.line} ${command}: not an npm or docker-compose command`); continue; }
         const script = words[1] === 'run' ? words[2]! : words[1]!;
         if (script !== 'install' && !pkg.scripts[script]) problems.push(`${b.file}:${b.line} ${command}: no npm script ${script}`);
+        if (script === 'fuzz') {
+          const fuzz = fs.readFileSync(path.join(ROOT, 'tests/fuzz/runFuzz.ts'), 'utf8');
+          for (const flag of words.filter((w) => w.startsWith('--') && w !== '--')) {
+            if (!fuzz.includes(`flag === '${flag}'`)) problems.push(`${b.file}:${b.line} ${command}: fuzz has no option ${flag}`);
+          }
+          const targets = fs.readdirSync(path.join(ROOT, 'tests/fuzz/targets')).map((f) => fs.readFileSync(path.join(ROOT, 'tests/fuzz/targets', f), 'utf8')).join('\n');
+          words.forEach((w, i) => { if (w === '--target' && !targets.includes(`name: '${words[i + 1]}'`)) problems.push(`${b.file}:${b.line} ${command}: no fuzz target ${words[i + 1]}`); });
+        }
         if (script === 'bench') {
           for (const flag of words.filter((w) => w.startsWith('--') && w !== '--')) {
             if (!new RegExp(`['"]?${flag.slice(2)}['"]?\\s*:\\s*\\{\\s*type`).test(bench)) problems.push(`${b.file}:${b.line} ${command}: bench has no option ${flag}`);
@@ -108,6 +117,15 @@ test('when a sample shows commands, then each npm script, bench option and setti
     }
   }
   expect(problems).toEqual([]);
+});
+
+test('when the docs show the backup and restore commands, then they are exactly the ones the restore drill runs', () => {
+  const blocks = withCheck('backup-restore');
+  expect(blocks.length).toBeGreaterThan(0);
+  for (const b of blocks) {
+    const lines = b.text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    expect(lines).toEqual([...BACKUP_COMMANDS, ...RESTORE_COMMANDS]);
+  }
 });
 
 describe('against a running OneDoor', () => {

@@ -244,6 +244,20 @@ describe('proofing steps and failures', () => {
     expect(await bad.text()).toContain('not a valid Social Security number');
     const dob = await p.agent.request(`${server.url}/verify/ssn`, { method: 'POST', form: { ssn: '123-45-6789', dob_month: '04', dob_day: '13', dob_year: '1985' } });
     expect(await dob.text()).toContain('does not match your ID');
+    // Feb 30 is no day at all: the form asks for a real date, it does not claim a mismatch.
+    const feb30 = await p.agent.request(`${server.url}/verify/ssn`, { method: 'POST', form: { ssn: '123-45-6789', dob_month: '02', dob_day: '30', dob_year: '1985' } });
+    const feb30Html = await feb30.text();
+    expect(feb30.status).toBe(400);
+    expect(feb30Html).toContain('Enter your date of birth as month, day and year');
+    expect(feb30Html).not.toContain('does not match your ID');
+  });
+
+  test('when the SSN and date of birth are typed with full-width digits (IME keyboard), then they are accepted', async () => {
+    const p = await atDocumentStep();
+    await postDocument(p.agent, server, await documentImages());
+    await p.agent.page(`${server.url}/verify/ssn`);
+    const res = await p.agent.request(`${server.url}/verify/ssn`, { method: 'POST', form: { ssn: '１２３－４５－６７８９', dob_month: '０４', dob_day: '１２', dob_year: '１９８５' } });
+    expect(res.status).toBe(303);
   });
 
   test('when a wrong phone code is entered, then it is refused; five wrong codes end it; a letter code works for 21 days', async () => {

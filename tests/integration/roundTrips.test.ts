@@ -25,17 +25,21 @@ const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const database = /^(mysql|mariadb):/.test(process.env['DATABASE_URL'] ?? '') ? 'mysql' : 'sqlite';
 
 type Budget = { sql: number; redis: number };
-/** Per flow: on the database alone, and on the database + Redis. */
+/**
+ * Per flow: on the database alone, and on the database + Redis. With Redis, every flow that
+ * authenticates the agency with a client assertion still spends one statement on its replay
+ * record: those stay in the database, so a Redis restarted empty cannot accept a replay.
+ */
 const BUDGETS: Record<string, { db: Budget; redis: Budget }> = {
   'discovery': { db: { sql: 0, redis: 0 }, redis: { sql: 0, redis: 0 } },
   'jwks': { db: { sql: 0, redis: 0 }, redis: { sql: 0, redis: 0 } },
-  'full sign-in': { db: { sql: 36, redis: 0 }, redis: { sql: 11, redis: 26 } },
-  'code redemption': { db: { sql: 8, redis: 0 }, redis: { sql: 2, redis: 6 } },
-  'refresh': { db: { sql: 8, redis: 0 }, redis: { sql: 5, redis: 3 } },
-  'introspection': { db: { sql: 6, redis: 0 }, redis: { sql: 2, redis: 5 } },
+  'full sign-in': { db: { sql: 36, redis: 0 }, redis: { sql: 12, redis: 25 } },
+  'code redemption': { db: { sql: 8, redis: 0 }, redis: { sql: 3, redis: 5 } },
+  'refresh': { db: { sql: 8, redis: 0 }, redis: { sql: 6, redis: 2 } },
+  'introspection': { db: { sql: 6, redis: 0 }, redis: { sql: 3, redis: 4 } },
   'userinfo': { db: { sql: 4, redis: 0 }, redis: { sql: 2, redis: 2 } },
-  'client credentials': { db: { sql: 3, redis: 0 }, redis: { sql: 0, redis: 3 } },
-  'token exchange': { db: { sql: 6, redis: 0 }, redis: { sql: 3, redis: 3 } },
+  'client credentials': { db: { sql: 3, redis: 0 }, redis: { sql: 1, redis: 2 } },
+  'token exchange': { db: { sql: 6, redis: 0 }, redis: { sql: 4, redis: 2 } },
 };
 
 async function redisAnswers(): Promise<boolean> {

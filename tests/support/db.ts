@@ -57,3 +57,27 @@ export async function createTestDb(): Promise<TestDb> {
     },
   };
 }
+
+/**
+ * An existing database as a test's own (one restored from a backup): `url` names it
+ * (`sqlite:FILE` or `mysql://…/NAME`); closing drops it (MariaDB) or deletes its folder (SQLite).
+ */
+export async function adoptTestDb(url: string): Promise<TestDb> {
+  const config = parseDatabaseUrl(url);
+  const ds = createDataSource(config);
+  await ds.initialize();
+  return {
+    ds, config, url,
+    async close() {
+      if (config.type === 'sqlite') {
+        if (ds.isInitialized) await ds.destroy();
+        fs.rmSync(path.dirname(config.file), { recursive: true, force: true });
+        return;
+      }
+      // MySQL lets a connection drop the database it is in.
+      if (!ds.isInitialized) await ds.initialize();
+      await ds.query(`DROP DATABASE IF EXISTS \`${new URL(url).pathname.slice(1)}\``);
+      await ds.destroy();
+    },
+  };
+}

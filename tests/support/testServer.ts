@@ -57,13 +57,19 @@ export interface TestServer {
 export async function startTestServer(opts: {
   env?: Record<string, string>; databaseUrl?: (url: string) => string;
   decodePool?: AppDeps['decodePool']; vendors?: (sandbox: ProofingVendors) => ProofingVendors;
+  /** A database to serve (e.g. one restored from a backup) instead of a fresh one; closed with the server. */
+  db?: TestDb;
+  /** Keys to use (e.g. restored from a backup) instead of new ones; left in place on close. */
+  keysDir?: string;
+  /** Listen on this port (the same issuer and WebAuthn origin as an earlier server), not a random one. */
+  port?: number;
 } = {}): Promise<TestServer> {
-  const db = await createTestDb();
+  const db = opts.db ?? await createTestDb();
   // The app may reach the database another way (through a proxy the test can cut); `db.ds`
   // stays a direct connection for the test's own checks.
   const appDb = opts.databaseUrl ? parseDatabaseUrl(opts.databaseUrl(db.url)) : db.config;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onedoor-srv-'));
-  const keysDir = path.join(dir, 'keys');
+  const keysDir = opts.keysDir ?? path.join(dir, 'keys');
   const outboxDir = path.join(dir, 'outbox');
   const keys = await loadOrCreateKeys(keysDir);
 
@@ -73,7 +79,7 @@ export async function startTestServer(opts: {
     await ds.initialize();
   }
   const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const config = loadConfig({
     PORT: String(port), ISSUER: `http://localhost:${port}`, DATABASE_URL: db.url, KEYS_DIR: keysDir,

@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import { AppError, TooManyRequests } from '../../shared/errors.js';
 import { DEFAULT_LOCALE, translator } from '../../shared/i18n.js';
-import { isDatabaseDown } from '../../shared/isDatabaseDown.js';
+import { isStoreDown } from '../../shared/isStoreDown.js';
 import { logger } from '../../shared/logger.js';
 import type { Metrics } from '../../shared/metrics.js';
 import { RedirectDone } from '../RedirectDone.js';
@@ -26,7 +26,7 @@ export function errorHandler(opts: { metrics: Metrics }) {
       let err: AppError;
       if (raw instanceof AppError) err = raw;
       else if ((raw as Error)?.name === 'SessionNotFound') err = new AppError('session_expired', { status: 400 });
-      else if (isDatabaseDown(raw)) err = new AppError('service_unavailable', { status: 503, expose: true });
+      else if (isStoreDown(raw)) err = new AppError('service_unavailable', { status: 503, expose: true });
       else if ((raw as { status?: number; expose?: boolean })?.expose && (raw as { status: number }).status < 500) err = new AppError('bad_request', { status: (raw as { status: number }).status });
       else err = new AppError('generic', { status: 500, expose: false });
       if (err.status >= 500) logger.error({ err: { name: (raw as Error)?.name, code: (raw as { code?: string })?.code, message: err.code }, route: routeLabel(ctx) }, 'request failed');

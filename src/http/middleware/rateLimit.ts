@@ -4,7 +4,7 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
 import { TooManyRequests } from '../../shared/errors.js';
 import { hmac } from '../../shared/ids.js';
-import { isDatabaseDown } from '../../shared/isDatabaseDown.js';
+import { isStoreDown } from '../../shared/isStoreDown.js';
 import { consumeDatabasePoints } from './databaseRateLimit.js';
 
 /** What counting one try says: go ahead, or wait this long. */
@@ -84,7 +84,7 @@ export function limitProtocolEndpoints(limiter: Limiter) {
     } catch (err) {
       // The counters live in the database (or Redis): when it is down, answer as the
       // provider's own endpoints do then (see observeProvider), in OAuth's terms.
-      if (isDatabaseDown(err)) {
+      if (isStoreDown(err)) {
         ctx.status = 503;
         ctx.set('retry-after', '5');
         ctx.set('cache-control', 'no-store');

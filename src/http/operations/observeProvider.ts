@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import { isDatabaseDown } from '../../shared/isDatabaseDown.js';
+import { isStoreDown } from '../../shared/isStoreDown.js';
 import type { Metrics } from '../../shared/metrics.js';
 import { render } from '../render.js';
 
@@ -28,7 +28,7 @@ export function observeProvider(opts: { provider: Provider; metrics: Metrics }) 
   const on = opts.provider.on.bind(opts.provider) as (event: string, fn: (ctx: object, err: Error & { error?: string }) => void) => void;
   for (const event of ERROR_EVENTS) {
     on(event, (ctx, err) => {
-      const down = event === 'server_error' && isDatabaseDown(err);
+      const down = event === 'server_error' && isStoreDown(err);
       if (down) outage.add(ctx);
       const code = down ? 'temporarily_unavailable' : (err.error ?? (event === 'server_error' ? 'server_error' : 'other'));
       opts.metrics.errors.inc({ source: 'oidc', code: OAUTH_CODE.test(code) ? code : 'other' });

@@ -23,6 +23,7 @@ import { parseAuthenticationResponse } from '../parseWebAuthnResponse.js';
 import { RedirectDone } from '../RedirectDone.js';
 import { render, WEBAUTHN_SCRIPTS } from '../render.js';
 import { agencyWords, describe, fmtDate, type Perspective, scopeWords } from './delegationWords.js';
+import { parseMemorableDate } from '../parseMemorableDate.js';
 
 const NOTICES = ['invited', 'requested', 'invitation_accepted', 'invitation_declined', 'approved', 'request_declined', 'revoked'];
 const ERRORS = ['request_closed'];
@@ -46,10 +47,8 @@ function list(ctx: Context, name: string, maxItems = 50): string[] {
 
 /** A month/day/year (USWDS memorable date) as the end of that day, UTC; undefined when it is not a real date. */
 function parseEndDate(m: string, d: string, y: string): Date | undefined {
-  if (!/^\d{1,2}$/.test(m) || !/^\d{1,2}$/.test(d) || !/^\d{4}$/.test(y)) return undefined;
-  const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d), 23, 59, 59));
-  if (date.getUTCFullYear() !== Number(y) || date.getUTCMonth() !== Number(m) - 1 || date.getUTCDate() !== Number(d)) return undefined;
-  return date;
+  const date = parseMemorableDate(m, d, y);
+  return date ? new Date(Date.UTC(date.year, date.month - 1, date.day, 23, 59, 59)) : undefined;
 }
 
 function dateParts(d: Date): { m: string; d: string; y: string } {
@@ -367,6 +366,7 @@ export function delegationRouter(deps: HttpDeps): Router {
     const result = await ds.transaction((db) => answerRequest(delegationDeps(deps, db), { principalId: me.id, delegationId: d.id, approve: true, terms }));
     if (!result.ok) {
       if (result.reason === 'wider') return approvePage(ctx, me, d, values, { code: 'wider', field: 'scopes' });
+      if (result.reason in FIELD_OF) return approvePage(ctx, me, d, values, { code: result.reason as TermsProblem, field: FIELD_OF[result.reason as TermsProblem] });
       ctx.status = 303;
       ctx.redirect('/helpers?error=request_closed');
       return;

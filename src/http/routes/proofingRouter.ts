@@ -24,6 +24,7 @@ import { parseAuthenticationResponse } from '../parseWebAuthnResponse.js';
 import { parseMultipart, type UploadSpec } from '../parseMultipart.js';
 import { RedirectDone } from '../RedirectDone.js';
 import { render, WEBAUTHN_SCRIPTS } from '../render.js';
+import { isoDate, parseMemorableDate } from '../parseMemorableDate.js';
 
 const RETURN_COOKIE = 'od_verify_return';
 /**
@@ -187,7 +188,9 @@ export function proofingRouter(deps: HttpDeps): Router {
   router.post('/ssn', async (ctx) => {
     const { state } = await at(ctx, 'ssn');
     const [m, d, y] = [field(ctx, 'dob_month', 2), field(ctx, 'dob_day', 2), field(ctx, 'dob_year', 4)].map((v) => v.trim());
-    const dob = /^\d{1,2}$/.test(m!) && /^\d{1,2}$/.test(d!) && /^\d{4}$/.test(y!) ? `${y}-${m!.padStart(2, '0')}-${d!.padStart(2, '0')}` : '';
+    // Not a real day (Feb 30) is a format problem, never "does not match your ID".
+    const parsed = parseMemorableDate(m!, d!, y!);
+    const dob = parsed ? isoDate(parsed) : '';
     const result = await submitSsn(pctx, { state, ssn: field(ctx, 'ssn', 20), dateOfBirth: dob });
     if (!result.ok) return ssnPage(ctx, state, { error: errorText(ctx, result.reason), dob: { m, d, y } }, 400);
     go(ctx, '/verify');

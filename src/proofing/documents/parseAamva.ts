@@ -180,27 +180,42 @@ function readDesignators(text: string, at: number): Pick<Header, 'bodyStart' | '
 }
 
 /**
- * Finds the DL or ID subfile. The designator's offset is trusted only if the subfile type is
- * actually there; otherwise the type is searched for where a subfile can begin (right after
- * the designators or a terminator, and followed by an element ID), nearest the stated offset.
+ * Finds the DL or ID subfile. The designator's offset is trusted only where a subfile can
+ * really begin — right after the designators or after a separator, and followed by an element
+ * ID — so letters `DL`/`ID` at the end of a value (`SADDL`, `MADID`, `A9DL`) never pass for
+ * one. Otherwise the type is searched for at such places, nearest the stated offset; a place
+ * after a digit (cards whose designator table could not be read run straight into the
+ * subfile) only when there is no better one, since a value can end in a digit too.
  */
 function locateSubfile(text: string, header: Header): { type: SubfileType; start: number } | undefined {
   const declared = header.designators.find((d): d is { type: SubfileType; offset: number } => d.type in DOCUMENT_TYPES);
-  if (declared && text.startsWith(declared.type, declared.offset) && isElementStart(text, declared.offset + 2)) {
+  if (declared && beginning(text, declared.type, declared.offset, header.bodyStart) === 'clear') {
     return { type: declared.type, start: declared.offset };
   }
   const types: SubfileType[] = declared ? [declared.type] : ['DL', 'ID'];
-  const candidates: { type: SubfileType; start: number }[] = [];
+  const clear: { type: SubfileType; start: number }[] = [];
+  const afterDigit: { type: SubfileType; start: number }[] = [];
   for (const type of types) {
     for (let at = text.indexOf(type, header.bodyStart); at !== -1; at = text.indexOf(type, at + 1)) {
-      const before = text[at - 1] ?? '';
-      const boundary = at === header.bodyStart || /[\d\n\r\x1e]/.test(before);
-      if (boundary && isElementStart(text, at + 2)) candidates.push({ type, start: at });
+      const kind = beginning(text, type, at, header.bodyStart);
+      if (kind) (kind === 'clear' ? clear : afterDigit).push({ type, start: at });
     }
   }
+  const candidates = clear.length ? clear : afterDigit;
   if (candidates.length === 0) return undefined;
   const target = declared?.offset ?? header.bodyStart;
   return candidates.reduce((best, c) => (Math.abs(c.start - target) < Math.abs(best.start - target) ? c : best));
+}
+
+/**
+ * Whether a `type` subfile can begin at `at`, before an element ID: 'clear' at the end of the
+ * header or after a separator, 'after_digit' after a digit, else undefined.
+ */
+function beginning(text: string, type: SubfileType, at: number, bodyStart: number): 'clear' | 'after_digit' | undefined {
+  if (at < bodyStart || !text.startsWith(type, at) || !isElementStart(text, at + 2)) return undefined;
+  const before = text[at - 1] ?? '';
+  if (at === bodyStart || /[\n\r\x1e]/.test(before)) return 'clear';
+  return /\d/.test(before) ? 'after_digit' : undefined;
 }
 
 /** An element ID (`DAQ`, `DCS`, …) follows, possibly after a stray separator. */

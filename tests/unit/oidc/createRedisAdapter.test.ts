@@ -42,12 +42,12 @@ test('when 20 consumptions of one code race, then exactly one wins and the other
 });
 
 test('when 20 callers insert the same new id at once, then exactly one stores it, for its TTL', async () => {
-  const replay = new Adapter('ReplayDetection');
+  const replay = new Adapter('PushedAuthorizationRequest');
   const id = randomUUID();
   const results = await Promise.all(Array.from({ length: 20 }, () => replay.insertNew(id, { iss: 'agency', jti: id } as never, 30)));
   expect(results.filter(Boolean)).toHaveLength(1);
   expect(await replay.find(id)).toMatchObject({ jti: id });
-  const ttl = await redis.ttl(`oidc:ReplayDetection:${id}`);
+  const ttl = await redis.ttl(`oidc:PushedAuthorizationRequest:${id}`);
   expect(ttl).toBeGreaterThan(0);
   expect(ttl).toBeLessThanOrEqual(30);
 });

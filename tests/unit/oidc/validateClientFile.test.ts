@@ -116,6 +116,10 @@ describe('validateClientFile', () => {
     ['a redirect URI has a fragment', (c) => ({ ...c, redirect_uris: ['https://benefits.agency.gov/cb#top'] }), /^redirect_uris\[0\]: must not contain a fragment/],
     ['a redirect URI has a wildcard', (c) => ({ ...c, redirect_uris: ['https://*.agency.gov/cb'] }), /^redirect_uris\[0\]: /],
     ['a post-logout redirect URI is plain http', (c) => ({ ...c, post_logout_redirect_uris: ['http://benefits.agency.gov/'] }), /^post_logout_redirect_uris\[0\]: must be an absolute https URL/],
+    // The sector of https://native-app:8080/ would be `native-app:8080`: the sector of a native app whose client_id is 8080.
+    ['a redirect URI is on the host native-app (native apps\' sectors)', (c) => ({ ...c, redirect_uris: ['https://native-app:8080/cb'] }), /^redirect_uris\[0\]: must not use the host "native-app"/],
+    ['a redirect URI is on the host NATIVE-APP in capitals', (c) => ({ ...c, redirect_uris: ['https://NATIVE-APP:8080/cb'] }), /^redirect_uris\[0\]: must not use the host "native-app"/],
+    ['the sector_identifier_uri is on the host native-app', (c) => ({ ...c, sector_identifier_uri: 'https://native-app:8080/sector.json' }), /^sector_identifier_uri: must not use the host "native-app"/],
     ['redirect URIs span hosts without a sector_identifier_uri', (c) => ({ ...c, redirect_uris: ['https://a.agency.gov/cb', 'https://b.agency.gov/cb'] }), /^sector_identifier_uri: is required/],
     ['the auth method is client_secret_basic', (c) => ({ ...c, token_endpoint_auth_method: 'client_secret_basic' }), /^token_endpoint_auth_method: must be private_key_jwt or none/],
     ['a client_secret is given', (c) => ({ ...c, client_secret: 's3cret' }), /^client_secret: not accepted/],

@@ -134,6 +134,17 @@ describe('parseAamva', () => {
     expect(parsed(aamvaPayload(middletown, { offsetError: 7 }))).toEqual(middletown);
   });
 
+  test('when the stated offset lands on the letters DL or ID at the end of a value, then the real subfile is read', () => {
+    for (const [street1, city] of [['1 SADDL', 'RICHMOND'], ['1 MAIN ST', 'MADID']]) {
+      const doc = { ...jane, address: { ...jane.address, street1, city } };
+      const text = aamvaPayload(doc);
+      const inside = text.indexOf(street1 === '1 SADDL' ? 'DL\nDAI' : 'ID\nDAJ');
+      // The offset points at letters followed by an element ID, inside the subfile's values.
+      const offsetError = inside - text.indexOf('DLDAQ');
+      expect(parsed(aamvaPayload(doc, { offsetError }))).toEqual(doc);
+    }
+  });
+
   test('when the IIN is not a known issuer, then the issuing jurisdiction is the address state', () => {
     expect(parsed(aamvaPayload({ ...jane, iin: '999999' }))).toMatchObject({ issuingJurisdiction: 'VA', country: 'USA' });
   });

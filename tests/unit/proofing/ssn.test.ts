@@ -11,7 +11,7 @@ describe('normalizeSsn', () => {
   });
 
   it.each([
-    [''], ['12345678'], ['1234567890'], ['123-456789'], ['123-45 6789'], ['123.45.6789'], ['12a-45-6789'], ['１２３４５６７８９'], ['123--45-6789'],
+    [''], ['12345678'], ['1234567890'], ['123-456789'], ['123-45 6789'], ['123.45.6789'], ['12a-45-6789'], ['٣٢١-45-6789'], ['123--45-6789'],
   ])('when given %p, then it returns undefined', (input) => {
     expect(normalizeSsn(input)).toBeUndefined();
   });
@@ -68,5 +68,13 @@ describe('maskSsn', () => {
   it('when given something that is not an SSN, then nothing of it shows', () => {
     expect(maskSsn('1234567890')).toBe('***-**-****');
     expect(maskSsn('')).toBe('***-**-****');
+  });
+});
+
+describe('normalizeSsn with what keyboards type', () => {
+  test('when the number is typed in full-width digits and hyphens, then it reads the same number', () => {
+    expect(normalizeSsn('１２３－４５－６７８９')).toBe('123456789');
+    expect(normalizeSsn('１２３４５６７８９')).toBe('123456789');
+    expect(validateSsn('１２３　４５　６７８９')).toEqual({ ok: true, ssn: '123456789' });
   });
 });

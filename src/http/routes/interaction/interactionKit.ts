@@ -78,11 +78,13 @@ export function interactionKit(deps: HttpDeps): InteractionKit {
   async function completeLogin(ctx: Context, d: Details, accountId: string, amr: string[], achieved: AchievedAssurance): Promise<void> {
     const clientId = String(d.params['client_id']);
     const method = amr.includes('otp') ? 'recovery_code' : 'passkey';
-    await recordEvent({ db: ds.manager, accountId, type: 'signed_in', clientId, details: { method } });
-    metrics.signIns.inc({ method, outcome: 'success' });
+    // Redis (the interaction) first, the database second: a Redis failure leaves no "signed in"
+    // event for a sign-in that did not happen.
     await finishWith(ctx, withAccountChosen(d.params['prompt'], {
       login: { accountId, amr, acr: chooseAcr(d.params['acr_values'] as string | undefined, achieved), remember: false, ts: clock.epoch() },
     }));
+    await recordEvent({ db: ds.manager, accountId, type: 'signed_in', clientId, details: { method } });
+    metrics.signIns.inc({ method, outcome: 'success' });
   }
 
   function renderLogin(ctx: Context, d: Details, name: string, extra: Record<string, unknown> = {}, status = 200): void {

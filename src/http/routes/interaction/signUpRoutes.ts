@@ -114,11 +114,19 @@ export function signUpRoutes(kit: InteractionKit): Router {
     if (!response) return again(ctx.state.t('passkey.failed'));
     const reg = await finishRegistration({ db: ds.manager, rp, bindingId: d.uid, response, name: kit.passkeyName(ctx, field(ctx, 'name', 200)), trust });
     if (!reg.ok) return again(ctx.state.t('passkey.failed'));
-    const created = await ds.transaction((db) => createAccount({ db, pepper: keys.secrets.pepper, email, passkey: reg.passkey, locale: ctx.state.locale }));
-    if (!created.ok) return again(ctx.state.t('signup.email_taken'));
-    // The sign-in is recorded in the interaction now; "continue" resumes the authorization.
-    const login = { accountId: created.account.id, amr: passkeyAmr({ passkey: reg.passkey, trust }), acr: chooseAcr(d.params['acr_values'] as string | undefined, passkeyAssurance({ passkey: reg.passkey, trust })), remember: false, ts: clock.epoch() };
-    const continueUrl = await provider.interactionResult(ctx.req, ctx.res, withAccountChosen(d.params['prompt'], { login }), { mergeWithLastSubmission: false });
+    // The sign-in is recorded in the interaction (Redis, when configured) before the account's
+    // transaction commits: if Redis fails, the account is rolled back and trying again creates
+    // it, instead of leaving an account whose person never saw their recovery codes.
+    const outcome = await ds.transaction(async (db) => {
+      const created = await createAccount({ db, pepper: keys.secrets.pepper, email, passkey: reg.passkey, locale: ctx.state.locale });
+      if (!created.ok) return undefined;
+      // "continue" resumes the authorization.
+      const login = { accountId: created.account.id, amr: passkeyAmr({ passkey: reg.passkey, trust }), acr: chooseAcr(d.params['acr_values'] as string | undefined, passkeyAssurance({ passkey: reg.passkey, trust })), remember: false, ts: clock.epoch() };
+      const continueUrl = await provider.interactionResult(ctx.req, ctx.res, withAccountChosen(d.params['prompt'], { login }), { mergeWithLastSubmission: false });
+      return { created, continueUrl };
+    });
+    if (!outcome) return again(ctx.state.t('signup.email_taken'));
+    const { created, continueUrl } = outcome;
     await recordEvent({ db: ds.manager, accountId: created.account.id, type: 'signed_in', clientId: String(d.params['client_id']), details: { method: 'passkey' } });
     render(ctx, 'recovery-codes', { title: ctx.state.t('codes.title'), codes: created.recoveryCodes, continueUrl });
   });
