@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { OidcClient } from '../../entities/index.js';
+import { OidcClient, OidcPayload } from '../../entities/index.js';
 import { deleteGrants } from './deleteGrants.js';
 import { recordEvent } from '../audit/recordEvent.js';
 import { listOwnGrants } from './listOwnGrants.js';
@@ -33,17 +33,20 @@ export async function listConnectedAgencies(opts: { db: EntityManager; accountId
   return [...byClient.values()].sort((a, b) => a.clientName.localeCompare(b.clientName));
 }
 
+export type DisconnectResult = { ok: true } | { ok: false; reason: 'not_theirs' | 'not_found' };
+
 /**
  * Withdraws consent for one agency (named by any of its grants): every grant the person gave
  * it, and every code and token issued under them, go at once, so the agency's refresh tokens
  * stop working; the next sign-in there asks again. A helper's delegated grants are not theirs to
- * withdraw here (they end with the delegation).
+ * withdraw here (they end with the delegation). A grant that is not theirs to withdraw (someone
+ * else's, or a helper's delegated one) is told apart from one that does not exist.
  */
-export async function disconnectAgency(opts: { db: EntityManager; accountId: string; grantId: string }): Promise<boolean> {
+export async function disconnectAgency(opts: { db: EntityManager; accountId: string; grantId: string }): Promise<DisconnectResult> {
   const own = await listOwnGrants({ db: opts.db, accountId: opts.accountId });
   const named = own.find((g) => g.id === opts.grantId);
-  if (!named) return false;
+  if (!named) return { ok: false, reason: (await opts.db.getRepository(OidcPayload).existsBy({ model: 'Grant', id: opts.grantId })) ? 'not_theirs' : 'not_found' };
   await deleteGrants({ db: opts.db, grantIds: own.filter((g) => g.clientId === named.clientId).map((g) => g.id), withArtifacts: true });
   await recordEvent({ db: opts.db, accountId: opts.accountId, type: 'agency_disconnected', clientId: named.clientId });
-  return true;
+  return { ok: true };
 }

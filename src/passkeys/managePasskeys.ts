@@ -5,6 +5,11 @@ import { recordEvent } from '../audit/recordEvent.js';
 
 export const PASSKEY_NAME_MAX = 64;
 
+/** Whether any account holds this passkey (to tell someone else's passkey from an unknown one). */
+export async function passkeyExists(opts: { db: EntityManager; passkeyId: string }): Promise<boolean> {
+  return opts.db.getRepository(Passkey).existsBy({ id: opts.passkeyId });
+}
+
 export async function listPasskeys(opts: { db: EntityManager; accountId: string }): Promise<Passkey[]> {
   return opts.db.getRepository(Passkey).find({ where: { accountId: opts.accountId }, order: { createdAt: 'ASC' } });
 }

@@ -90,7 +90,7 @@ const withRedis = await redisAnswers();
 
   test('when the person disconnects the agency, then no copy answers', async () => {
     const { accountId, grantId } = await personWithCopiedGrant();
-    expect(await disconnectAgency({ db: server.ds.manager, accountId, grantId })).toBe(true);
+    expect(await disconnectAgency({ db: server.ds.manager, accountId, grantId })).toEqual({ ok: true });
     await expectGone(grantId);
   });
 

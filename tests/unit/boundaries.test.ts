@@ -51,3 +51,18 @@ test('when anything outside src/config reads the environment, then the test name
   const bad = files(path.join(root, 'src')).filter((f) => !f.includes(`${path.sep}config${path.sep}`) && /process\.env\b/.test(fs.readFileSync(f, 'utf8'))).map((f) => path.relative(root, f));
   expect(bad).toEqual([]);
 });
+
+// DESIGN.md: routes are thin (parse → call a domain operation → render/redirect). What reads or
+// writes the database is a domain operation; a route hands it `ds.manager` or a transaction's
+// manager and never queries through it itself.
+const ROUTE_DB_ACCESS = /getRepository|createQueryBuilder|\.query\(|\.manager\./;
+
+test('when route files are read, then none reaches into TypeORM (repositories, query builders, raw queries, the manager)', () => {
+  const bad: string[] = [];
+  for (const f of files(path.join(root, 'src', 'http', 'routes'))) {
+    fs.readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
+      if (ROUTE_DB_ACCESS.test(line)) bad.push(`${path.relative(root, f)}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  expect(bad).toEqual([]);
+});

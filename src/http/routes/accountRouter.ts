@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { disconnectAgency, listConnectedAgencies } from '../../accounts/connectedAgencies.js';
+import { getAccount } from '../../accounts/getAccount.js';
 import { countUnusedRecoveryCodes, issueRecoveryCodes } from '../../accounts/recoveryCodes.js';
 import { listEvents } from '../../audit/listEvents.js';
 import { listOpenPhoneRequests } from '../../phone/listOpenPhoneRequests.js';
 import { recordEvent } from '../../audit/recordEvent.js';
-import { Account, OidcPayload, Passkey, VerifiedProfile } from '../../../entities/index.js';
-import { deleteVerifiedProfile, reactivateWithPersonalKey } from '../../proofing/verifiedProfiles.js';
+import { deleteVerifiedProfile, profileState, reactivateWithPersonalKey } from '../../proofing/verifiedProfiles.js';
 import { isPersonalKeyShape } from '../../proofing/vault.js';
 import { endAllSessions, type SignedInSession } from '../../oidc/accountSessions.js';
 import { scopeDescriptionKey } from '../../oidc/claims.js';
@@ -16,7 +16,7 @@ import { endAssuredGrants } from '../../oidc/endAssuredGrants.js';
 import { finishAuthentication } from '../../passkeys/finishAuthentication.js';
 import { finishRegistration } from '../../passkeys/finishRegistration.js';
 import { meetsAal3 } from '../../passkeys/passkeyAssurance.js';
-import { addPasskey, listPasskeys, removePasskey, renamePasskey } from '../../passkeys/managePasskeys.js';
+import { addPasskey, listPasskeys, passkeyExists, removePasskey, renamePasskey } from '../../passkeys/managePasskeys.js';
 import { startAuthentication } from '../../passkeys/startAuthentication.js';
 import { startRegistration } from '../../passkeys/startRegistration.js';
 import { clock } from '../../shared/clock.js';
@@ -46,7 +46,7 @@ export function accountRouter(deps: HttpDeps): Router {
 
   /** Someone else's passkey is forbidden (403) — to a helper above all; an unknown one is 404. */
   async function notMine(passkeyId: string): Promise<never> {
-    if (await ds.getRepository(Passkey).existsBy({ id: passkeyId })) throw new Forbidden();
+    if (await passkeyExists({ db: ds.manager, passkeyId })) throw new Forbidden();
     throw new NotFound();
   }
 
@@ -78,14 +78,14 @@ export function accountRouter(deps: HttpDeps): Router {
 
   router.get('/', async (ctx) => {
     const session = await requireSession(ctx);
-    const account = await ds.getRepository(Account).findOneByOrFail({ id: session.accountId });
+    const account = await getAccount({ db: ds.manager, accountId: session.accountId });
     const t = ctx.state.t;
     const [passkeys, codesLeft, agencies, events, profile, phoneRequests] = await Promise.all([
       listPasskeys({ db: ds.manager, accountId: account.id }),
       countUnusedRecoveryCodes({ db: ds.manager, accountId: account.id }),
       listConnectedAgencies({ db: ds.manager, accountId: account.id, hiddenClientIds: [ACCOUNT_CLIENT_ID] }),
       listEvents({ db: ds.manager, accountId: account.id, limit: 30 }),
-      ds.getRepository(VerifiedProfile).findOne({ where: { accountId: account.id }, select: { status: true, verifiedAt: true, facialMatch: true } }),
+      profileState({ db: ds.manager, accountId: account.id }),
       listOpenPhoneRequests({ db: ds.manager, accountId: account.id }),
     ]);
     const names = new Map(agencies.map((a) => [a.clientId, a.clientName]));
@@ -120,8 +120,8 @@ export function accountRouter(deps: HttpDeps): Router {
         if (typeof details['channel'] === 'string') details['channel'] = t(`history.channel.${details['channel']}`, { defaultValue: '' });
         return { when: fmt(ctx, e.at), what: t(key, { ...details, client, defaultValue: e.type }) };
       }),
-      identity: profile
-        ? { status: profile.status, verifiedAt: fmt(ctx, profile.verifiedAt), facialMatch: profile.facialMatch }
+      identity: profile.status
+        ? { status: profile.status, verifiedAt: fmt(ctx, profile.verifiedAt ?? null), facialMatch: profile.facialMatch }
         : { status: 'none' },
       signOutUrl: `/session/end?client_id=${ACCOUNT_CLIENT_ID}&post_logout_redirect_uri=${encodeURIComponent(`${config.issuer}/`)}`,
     });
@@ -140,7 +140,7 @@ export function accountRouter(deps: HttpDeps): Router {
 
   router.post('/passkeys/options', async (ctx) => {
     const session = await requireSession(ctx);
-    const account = await ds.getRepository(Account).findOneByOrFail({ id: session.accountId });
+    const account = await getAccount({ db: ds.manager, accountId: session.accountId });
     ctx.body = await startRegistration({ db: ds.manager, rp, bindingId: session.uid, accountId: account.id, userName: account.email, userDisplayName: account.email });
   });
 
@@ -270,8 +270,8 @@ export function accountRouter(deps: HttpDeps): Router {
   router.post('/agencies/:grantId/disconnect', async (ctx) => {
     const session = await requireSession(ctx);
     const grantId = String(ctx.params['grantId']);
-    const ok = await ds.transaction((db) => disconnectAgency({ db, accountId: session.accountId, grantId }));
-    if (!ok) throw (await ds.getRepository(OidcPayload).existsBy({ model: 'Grant', id: grantId })) ? new Forbidden() : new NotFound();
+    const result = await ds.transaction((db) => disconnectAgency({ db, accountId: session.accountId, grantId }));
+    if (!result.ok) throw result.reason === 'not_theirs' ? new Forbidden() : new NotFound();
     ctx.status = 303;
     ctx.redirect('/account?notice=agency_disconnected');
   });

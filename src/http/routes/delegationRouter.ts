@@ -1,6 +1,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { Account, Delegation } from '../../../entities/index.js';
+import type { Account, Delegation } from '../../../entities/index.js';
+import { nameOf } from '../../delegation/delegationMail.js';
+import { findDelegation } from '../../delegation/findDelegation.js';
 import { listDelegationAgencies } from '../../delegation/listDelegationAgencies.js';
 import {
   answerInvitation, answerRequest, checkTerms, invitationForHelper, inviteHelper, isInvitationCodeShape, listDelegations, requestAccess,
@@ -270,11 +272,11 @@ export function delegationRouter(deps: HttpDeps): Router {
     const d = await invitationFor(ctx, me);
     if (!d) return;
     const t = ctx.state.t as Translate;
-    const principal = d.principalId ? await ds.getRepository(Account).findOneBy({ id: d.principalId }) : null;
+    const principal = await nameOf(ds.manager, d.principalId);
     const names = new Map((await agencies()).map((a) => [a.clientId, a.name]));
     render(ctx, 'helpers-offer', {
-      title: t('helpers.offer.title', { email: principal?.email ?? '' }),
-      principal: principal?.email ?? '',
+      title: t('helpers.offer.title', { email: principal }),
+      principal,
       agencies: agencyWords(t, names, parseList(d.clientIds)),
       scopes: parseList(d.scopes).map((s) => scopeWords(t, s, 'helper')),
       until: fmtDate(ctx, d.endsAt),
@@ -303,7 +305,7 @@ export function delegationRouter(deps: HttpDeps): Router {
    */
   async function requestFor(ctx: Context, me: Account): Promise<Delegation> {
     const id = String(ctx.params['id'] ?? '');
-    const d = id.length <= 64 ? await ds.getRepository(Delegation).findOneBy({ id }) : null;
+    const d = await findDelegation({ db: ds.manager, id });
     const asksMe = !!d && d.helperId !== me.id && (d.principalId === me.id || (d.principalId === null && d.inviteeEmail === me.email));
     if (!d || !asksMe) throw new Forbidden();
     if (d.status !== 'requested') {
@@ -324,9 +326,9 @@ export function delegationRouter(deps: HttpDeps): Router {
       ? [{ value: ALL_AGENCIES, label: t('helpers.every_agency') }, ...known.map((a) => ({ value: a.clientId, label: a.name }))]
       : asked.map((c) => ({ value: c, label: names.get(c) ?? c }));
     const askedScopes = parseList(d.scopes);
-    const helper = d.helperId ? await ds.getRepository(Account).findOneBy({ id: d.helperId }) : null;
+    const helperEmail = await nameOf(ds.manager, d.helperId);
     const view: DelegationView = {
-      delegation: d, principalEmail: me.email, helperEmail: helper?.email ?? '', clientIds: asked, scopes: askedScopes, active: isActive(d, clock.now()), events: [],
+      delegation: d, principalEmail: me.email, helperEmail, clientIds: asked, scopes: askedScopes, active: isActive(d, clock.now()), events: [],
     };
     formPage(ctx, {
       mode: 'approve', problem,
@@ -379,7 +381,7 @@ export function delegationRouter(deps: HttpDeps): Router {
   router.post('/:id/revoke', async (ctx) => {
     const { me } = await requireSession(ctx);
     const id = String(ctx.params['id'] ?? '');
-    const d = id.length <= 64 ? await ds.getRepository(Delegation).findOneBy({ id }) : null;
+    const d = await findDelegation({ db: ds.manager, id });
     if (!d || (d.principalId !== me.id && d.helperId !== me.id)) throw new Forbidden();
     const ok = await endDelegation({ provider, ds, deps: delegationDeps(deps), actorId: me.id, delegationId: d.id });
     if (!ok) throw new Forbidden();
