@@ -10,12 +10,14 @@ import { BenchTarget, SCOPE } from './lib/BenchTarget.js';
 import type { CookieJar } from './lib/http.js';
 import { percentile } from './lib/runLoad.js';
 import { seedAccounts } from './lib/seedAccounts.js';
+import { seedDelegations } from './lib/seedDelegations.js';
 import { freePort, type ServerStats, startServerProcess } from './lib/ServerProcess.js';
 
 /**
  * `npm run bench -- --soak SECONDS`: mixed traffic against one OneDoor process for that long,
  * at about half of the mix's capacity measured first, on DATABASE_URL's database (and Redis
  * when REDIS_URL is set). Reports, per window: operations, errors, p99 latency, RSS and heap;
+ * per kind of operation: operations and errors;
  * at the end: open handles and database connections. Markdown on stdout and in
  * bench/results/<date>-soak.md. What grows when the load is flat is a leak.
  */
@@ -23,14 +25,19 @@ interface Worker { jar: CookieJar; accessToken: string; refreshToken: string }
 interface Window { atSeconds: number; ops: number; errors: number; p99Ms: number; rssMiB: number; heapMiB: number; handles: number }
 
 /** The mix, by weight: what a day of traffic looks like (most calls are agencies' back ends). */
-const MIX: Array<[string, number]> = [['full sign-in', 1], ['code redemption', 2], ['refresh', 2], ['userinfo', 4], ['token exchange', 1]];
+const MIX: Array<[string, number]> = [['full sign-in', 1], ['delegated sign-in', 1], ['code redemption', 2], ['refresh', 2], ['userinfo', 4], ['token exchange', 1]];
 const mib = (b: number) => Math.round((b / 1024 / 1024) * 10) / 10;
 const pickOp = () => { let r = Math.random() * MIX.reduce((n, [, w]) => n + w, 0); for (const [op, w] of MIX) { r -= w; if (r < 0) return op; } return MIX[0]![0]; };
 
 export async function runSoak(opts: { seconds: number; concurrency: number; smoke: boolean; work: string; outDir: string; say: (m: string) => void }): Promise<number> {
   const { say } = opts;
   const accounts = opts.smoke ? 20 : 1000;
+  // Helpers are accounts of their own, after the people: a helper signing in at an agency that
+  // allows delegation is asked whom they act for, so the mix's other sign-ins never pick one.
+  const helpers = opts.smoke ? 5 : 100;
   const agency = await agencyClients({ clientId: CLIENT_ID, audience: AUDIENCE });
+  // The soak's copy of the agency's client file lets helpers sign in for the people they help.
+  const clients = agency.clients.map((c) => (c['client_id'] === CLIENT_ID ? { ...c, delegation_enabled: true } : c));
   const db = await benchDatabase({ work: opts.work });
   const port = await freePort();
   const issuer = `http://localhost:${port}`;
@@ -48,10 +55,23 @@ export async function runSoak(opts: { seconds: number; concurrency: number; smok
     ds = createDataSource(parseDatabaseUrl(db.url));
     await ds.initialize();
     const now = writeSqlDate(new Date());
-    for (const c of agency.clients) await ds.query('INSERT INTO oidc_clients (client_id, metadata, created_at, updated_at) VALUES (?, ?, ?, ?)', [c['client_id'], JSON.stringify(c), now, now]);
-    await seedAccounts({ ds, passkey, clientId: CLIENT_ID, scope: SCOPE, from: 0, to: accounts });
+    for (const c of clients) await ds.query('INSERT INTO oidc_clients (client_id, metadata, created_at, updated_at) VALUES (?, ?, ?, ?)', [c['client_id'], JSON.stringify(c), now, now]);
+    await seedAccounts({ ds, passkey, clientId: CLIENT_ID, scope: SCOPE, from: 0, to: accounts + helpers });
+    // Helper accounts+i helps person i (consent, at the bench agency, for its scopes).
+    await seedDelegations({
+      ds, clientId: CLIENT_ID, scopes: SCOPE.split(' ').filter((s) => s !== 'openid'),
+      pairs: Array.from({ length: helpers }, (_, i) => ({ helperId: BenchPasskey.accountId(accounts + i), principalId: BenchPasskey.accountId(i), helperEmail: `person${accounts + i}@bench.example` })),
+    });
     await t.discover();
     const pick = () => Math.floor(Math.random() * accounts);
+    /** A helper signs in for the person they help; an ID token without `act` (signed in as themself) is an error. */
+    const delegatedSignIn = async () => {
+      const i = Math.floor(Math.random() * helpers);
+      const { code } = await t.delegatedSignInToCode({ helper: accounts + i, principalEmail: `person${i}@bench.example` });
+      const { id_token } = await t.redeem(code);
+      const claims = JSON.parse(Buffer.from(id_token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: string; act?: { sub?: string } };
+      if (!claims.act?.sub || claims.act.sub === claims.sub) throw new Error('the ID token has no act claim (signed in as the helper)');
+    };
     const workers: Worker[] = await Promise.all(Array.from({ length: opts.concurrency }, async () => {
       const { jar, code } = await t.signInToCode({ n: pick() });
       const { access_token } = await t.redeem(code);
@@ -60,6 +80,7 @@ export async function runSoak(opts: { seconds: number; concurrency: number; smok
     }));
     const op = async (w: Worker, name: string) => {
       if (name === 'full sign-in') { const { code } = await t.signInToCode({ n: pick() }); await t.redeem(code); }
+      else if (name === 'delegated sign-in') await delegatedSignIn();
       else if (name === 'code redemption') w.accessToken = (await t.redeem(await t.codeFromSession(w.jar))).access_token;
       else if (name === 'refresh') w.refreshToken = await t.refresh(w.refreshToken);
       else if (name === 'userinfo') await t.userinfo(w.accessToken);
@@ -82,6 +103,8 @@ export async function runSoak(opts: { seconds: number; concurrency: number; smok
     let errors = 0;
     let firstError: string | undefined;
     let totalOps = 0;
+    const byOp = new Map(MIX.map(([n]) => [n, { ops: 0, errors: 0 }]));
+    let scheduled = 0;
     let totalErrors = 0;
     const start = Date.now();
     const end = start + opts.seconds * 1000;
@@ -102,16 +125,21 @@ export async function runSoak(opts: { seconds: number; concurrency: number; smok
         const at = next;
         next += interval;
         if (at >= end) return;
+        // The first operations of the schedule are the mix once each, so even a short run has them all.
+        const name = scheduled < MIX.length ? MIX[scheduled]![0] : pickOp();
+        scheduled += 1;
         if (at > Date.now()) await new Promise((r) => setTimeout(r, at - Date.now()));
         const t0 = performance.now();
         try {
-          await op(w, pickOp());
+          await op(w, name);
           latencies.push(performance.now() - t0);
           totalOps += 1;
+          byOp.get(name)!.ops += 1;
         } catch (err) {
           errors += 1;
           totalErrors += 1;
-          firstError ??= (err as Error).message;
+          byOp.get(name)!.errors += 1;
+          firstError ??= `${name}: ${(err as Error).message}`;
         }
       }
     }));
@@ -124,12 +152,16 @@ export async function runSoak(opts: { seconds: number; concurrency: number; smok
     const lines = [
       `## Soak: ${opts.seconds} s of mixed traffic${opts.smoke ? ' (smoke: figures mean nothing)' : ''}`,
       '',
-      `\`npm run bench -- --soak ${opts.seconds}\` on ${ds.options.type === 'mysql' ? 'MariaDB/MySQL' : 'SQLite'}${process.env['REDIS_URL'] ? ' + Redis' : ''}, ${opts.concurrency} workers, ${accounts} accounts.`,
+      `\`npm run bench -- --soak ${opts.seconds}\` on ${ds.options.type === 'mysql' ? 'MariaDB/MySQL' : 'SQLite'}${process.env['REDIS_URL'] ? ' + Redis' : ''}, ${opts.concurrency} workers, ${accounts} accounts and ${helpers} helpers (each helps one of them, by consent).`,
       `Mix by weight: ${MIX.map(([n, w]) => `${n} ${w}`).join(', ')}. Capacity of the mix ${capacity.toFixed(0)} ops/s; run at ${rate.toFixed(0)} ops/s.`,
       '',
       '| at (s) | ops | errors | p99 (ms) | RSS (MiB) | heap (MiB) | handles |',
       '|---:|---:|---:|---:|---:|---:|---:|',
       ...windows.map((w) => `| ${w.atSeconds} | ${w.ops} | ${w.errors} | ${w.p99Ms} | ${w.rssMiB} | ${w.heapMiB} | ${w.handles} |`),
+      '',
+      '| operation | weight | ops | errors |',
+      '|---|---:|---:|---:|',
+      ...MIX.map(([n, wt]) => `| ${n} | ${wt} | ${byOp.get(n)!.ops} | ${byOp.get(n)!.errors} |`),
       '',
       `In all: ${totalOps} operations, ${totalErrors} errors${firstError ? ` (first: ${firstError})` : ''}. At the end, after a full GC: RSS ${mib(final.rssBytes)} MiB, heap ${mib(final.heapUsedBytes)} MiB, ${final.activeHandles} open handles, database connections: ${connections}.`,
     ];

@@ -109,6 +109,12 @@ export class BenchTarget {
     const first = await this.http.request({ path: this.#authorizePath(extra), jar });
     if (this.kind === 'bare') return { jar, code: await this.#followToCode(jar, first) };
 
+    const done = await this.#passkeySignIn(opts.n, jar, first);
+    return { jar, code: await this.#followToCode(jar, done) };
+  }
+
+  /** OneDoor's sign-in page answered with account n's passkey; returns the 303 that resumes the authorization. */
+  async #passkeySignIn(n: number, jar: CookieJar, first: HttpResponse): Promise<HttpResponse> {
     const interaction = locationOf(first, this.http.base).pathname;
     const page = expectStatus(await this.http.request({ path: interaction, jar }), 200, 'sign-in page');
     const csrf = page.body.match(/<meta name="csrf-token" content="([^"]*)">/)?.[1];
@@ -118,8 +124,36 @@ export class BenchTarget {
       headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': csrf },
     }), 200, 'passkey options');
     const { challenge } = JSON.parse(options.body) as { challenge: string };
-    const assertion = this.passkey!.assert({ n: opts.n, challenge });
-    const done = expectStatus(await this.http.form(`${interaction}/passkey`, { _csrf: csrf, response: JSON.stringify(assertion), email: '' }, { jar }), 303, 'passkey sign-in');
+    const assertion = this.passkey!.assert({ n, challenge });
+    return expectStatus(await this.http.form(`${interaction}/passkey`, { _csrf: csrf, response: JSON.stringify(assertion), email: '' }, { jar }), 303, 'passkey sign-in');
+  }
+
+  /**
+   * A helper signs in for someone they help (OneDoor only; the agency has `delegation_enabled`):
+   * sign-in page → passkey → OneDoor's chooser ("whom are you acting for?") → the option naming
+   * the principal's email → code. Throws if no chooser is shown (the helper would be signed in
+   * as themself) or if it does not offer the principal.
+   */
+  async delegatedSignInToCode(opts: { helper: number; principalEmail: string }): Promise<{ jar: CookieJar; code: string }> {
+    if (this.kind !== 'onedoor') throw new Error('delegated sign-in needs OneDoor');
+    const jar = new CookieJar();
+    const first = await this.http.request({ path: this.#authorizePath(), jar });
+    let res = await this.#passkeySignIn(opts.helper, jar, first);
+    let at = '';
+    for (let hops = 0; res.status !== 200; hops += 1) {
+      const next = locationOf(res, this.http.base);
+      if (next.href.startsWith(REDIRECT_URI)) throw new Error('no chooser: the helper was signed in as themself');
+      if (next.origin !== this.http.base.origin || hops >= 8) throw new Error(`no chooser (at ${next.href})`);
+      at = next.pathname;
+      res = await this.http.request({ path: next.pathname + next.search, jar });
+    }
+    const csrf = res.body.match(/<meta name="csrf-token" content="([^"]*)">/)?.[1];
+    if (!csrf || !res.body.includes(`action="${at}/actor"`)) throw new Error(`stopped at a page that is not the chooser: ${at}`);
+    // Each option is a radio `actor` whose label names the person; pick the one naming the principal.
+    const options = [...res.body.matchAll(/<input[^>]*name="actor" value="([^"]*)"[^>]*>\s*<label[^>]*>([^<]*)/g)];
+    const choice = options.find(([, value, label]) => value !== 'self' && label!.includes(opts.principalEmail))?.[1];
+    if (!choice) throw new Error(`the chooser does not offer ${opts.principalEmail}`);
+    const done = expectStatus(await this.http.form(`${at}/actor`, { _csrf: csrf, actor: choice }, { jar }), 303, 'actor choice');
     return { jar, code: await this.#followToCode(jar, done) };
   }
 

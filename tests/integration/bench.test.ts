@@ -58,12 +58,17 @@ test('when the benchmark runs in smoke mode, then every flow completes without e
   }
 }, 180_000);
 
-test('when a short soak runs, then mixed traffic runs without errors and the report shows windows, memory, handles and connections', async () => {
+test('when a short soak runs, then mixed traffic, delegated sign-ins included, runs without errors and the report shows windows, operations, memory, handles and connections', async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'onedoor-soak-smoke-'));
   try {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--soak', '3', '--smoke', '--out', out], { cwd: process.cwd(), timeout: 90_000, maxBuffer: 10 * 1024 * 1024 });
     expect(stdout).toContain('| at (s) | ops | errors | p99 (ms) | RSS (MiB) | heap (MiB) | handles |');
     expect(stdout).toMatch(/In all: [1-9]\d* operations, 0 errors\./);
+    // Every kind of operation ran, without an error: a helper signed in for the person they help
+    // (an ID token without `act` would have counted as an error).
+    const byOp = Object.fromEntries([...stdout.matchAll(/^\| ([a-z -]+) \| (\d+) \| (\d+) \| (\d+) \|$/gm)].map(([, name, , ops, errors]) => [name, { ops: Number(ops), errors: Number(errors) }]));
+    expect(Object.keys(byOp).sort()).toEqual(['code redemption', 'delegated sign-in', 'full sign-in', 'refresh', 'token exchange', 'userinfo']);
+    for (const [name, n] of Object.entries(byOp)) expect({ name, ran: n.ops > 0, errors: n.errors }).toEqual({ name, ran: true, errors: 0 });
     expect(stdout).toMatch(/open handles, database connections: /);
     expect(fs.readdirSync(out).some((f) => f.endsWith('-soak-smoke.md'))).toBe(true);
   } finally {
