@@ -10,5 +10,5 @@ export async function recordAgencyRepresentation(deps: RepresentationDeps, opts:
   const kind = typeof opts.input === 'object' && opts.input && !Array.isArray(opts.input) ? (opts.input as Record<string, unknown>)['kind'] : undefined;
   if (typeof kind === 'string' && !opts.authority.includes(kind)) return { ok: false, forbidden: true };
   if (opts.input && typeof opts.input === 'object' && 'recorded_by' in opts.input) return { ok: false, error: 'recorded_by: unknown field' };
-  return recordRepresentation(deps, { input: opts.input, source: opts.clientId, recordedBy: opts.clientId, status: 'active', agencies: await registeredAgencies(deps.db) });
+  return recordRepresentation(deps, { input: opts.input, source: opts.clientId, recordedBy: opts.clientId, status: 'active', agencies: await registeredAgencies(deps.db), agencyRecord: true });
 }

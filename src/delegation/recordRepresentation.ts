@@ -6,6 +6,7 @@ import { identityMatchKey, representationAad, representedPersonAad } from '../pr
 import { type Kek, sealRecord, serializeSealed } from '../proofing/vault.js';
 import { clock } from '../shared/clock.js';
 import { recordDelegationEvent } from './recordDelegationEvent.js';
+import { verifiedMatchKey } from './representativeMatches.js';
 import { parseRepresentation } from './representationInput.js';
 
 export interface RepresentationDeps {
@@ -37,14 +38,22 @@ const named = (p: NamedPerson): NamedPerson => ({ given_name: p.given_name, fami
  */
 export async function recordRepresentation(deps: RepresentationDeps, opts: {
   input: unknown; source: string; recordedBy: string; status: 'pending' | 'active'; agencies: readonly string[];
+  /**
+   * An agency's own record, in effect at once with no operator having seen the documents: an
+   * account it names as the represented person must hold a verified identity with the record's
+   * name and birth date, and every refusal of a named account reads the same (the API never
+   * says whether an address has an account, is disabled or is verified).
+   */
+  agencyRecord?: boolean;
 }): Promise<RecordRepresentationResult> {
   const parsed = parseRepresentation(opts.input, { agencies: opts.agencies });
   if (!parsed.ok) return parsed;
   const { input: r, terms } = parsed;
+  const unusable = (field: string, detail: string) => (opts.agencyRecord ? `${field}: no OneDoor account can take this record` : `${field}: ${detail}`);
   const accountNamed = async (field: string, reference: string): Promise<Account | string> => {
     const found = await findAccountByReference({ db: deps.db, reference });
-    if (found.ok) return found.account.status === 'active' ? found.account : `${field}: that account is disabled`;
-    return found.reason === 'invalid_reference' ? `${field}: must be an email address or an account id` : `${field}: no such account`;
+    if (found.ok) return found.account.status === 'active' ? found.account : unusable(field, 'that account is disabled');
+    return found.reason === 'invalid_reference' ? `${field}: must be an email address or an account id` : unusable(field, 'no such account');
   };
   const representative = await accountNamed('representative.account', r.representative.account ?? '');
   if (typeof representative === 'string') return { ok: false, error: representative };
@@ -54,12 +63,16 @@ export async function recordRepresentation(deps: RepresentationDeps, opts: {
     if (typeof found === 'string') return { ok: false, error: found };
     principal = found;
   }
-  if (principal?.id === representative.id) return { ok: false, error: 'represented.account: must not be the representative' };
+  if (principal?.id === representative.id) return { ok: false, error: unusable('represented.account', 'must not be the representative') };
+  const matchKeyOf = (p: NamedPerson) => identityMatchKey({ pepper: deps.pepper, givenName: p.given_name, familyName: p.family_name, birthdate: p.birthdate });
+  if (principal && opts.agencyRecord && (await verifiedMatchKey({ ...deps, accountId: principal.id })) !== matchKeyOf(r.represented)) {
+    return { ok: false, error: unusable('represented.account', 'does not match') };
+  }
   const now = clock.now();
   let representedPersonId: string | null = null;
   if (!principal) {
-    const matchKey = identityMatchKey({ pepper: deps.pepper, givenName: r.represented.given_name, familyName: r.represented.family_name, birthdate: r.represented.birthdate });
-    if (matchKey === identityMatchKey({ pepper: deps.pepper, givenName: r.representative.given_name, familyName: r.representative.family_name, birthdate: r.representative.birthdate })) {
+    const matchKey = matchKeyOf(r.represented);
+    if (matchKey === matchKeyOf(r.representative)) {
       return { ok: false, error: 'represented: must not be the representative' };
     }
     const people = deps.db.getRepository(RepresentedPerson);
@@ -82,7 +95,7 @@ export async function recordRepresentation(deps: RepresentationDeps, opts: {
   const record: SealedRepresentation = { representative: named(r.representative), represented: named(r.represented), evidence: r.evidence };
   const representation = deps.db.getRepository(Representation).create({
     delegationId: id, kind: terms.kind, sealed: serializeSealed(sealRecord({ kek: deps.kek, plaintext: record, aad: representationAad(id) })),
-    representativeMatchKey: identityMatchKey({ pepper: deps.pepper, givenName: r.representative.given_name, familyName: r.representative.family_name, birthdate: r.representative.birthdate }),
+    representativeMatchKey: matchKeyOf(r.representative),
     reviewAt: terms.reviewAt, endReason: null, recordedBy: opts.recordedBy, approvedBy: null, contactEmail: r.contact_email ?? null, reviewRemindedAt: null, createdAt: now,
   });
   await deps.db.getRepository(Representation).insert(representation);

@@ -11,9 +11,14 @@ import { safeEqual } from '../shared/ids.js';
  * for and at every use of every token (a deleted or set-aside identity stops the authority at once).
  */
 export async function representativeMatches(opts: { db: EntityManager; kek: Kek; pepper: string; helperId: string; representation: Pick<Representation, 'representativeMatchKey'> }): Promise<boolean> {
-  const read = await readVerifiedIdentity({ db: opts.db, kek: opts.kek, accountId: opts.helperId });
-  if (!read) return false;
+  const key = await verifiedMatchKey({ db: opts.db, kek: opts.kek, pepper: opts.pepper, accountId: opts.helperId });
+  return key !== null && safeEqual(key, opts.representation.representativeMatchKey);
+}
+
+/** The name-and-birth-date match key of an account's active verified identity (IAL2), or null without one. */
+export async function verifiedMatchKey(opts: { db: EntityManager; kek: Kek; pepper: string; accountId: string }): Promise<string | null> {
+  const read = await readVerifiedIdentity({ db: opts.db, kek: opts.kek, accountId: opts.accountId });
+  if (!read) return null;
   const { identity } = read;
-  const key = identityMatchKey({ pepper: opts.pepper, givenName: identity.givenName, familyName: identity.familyName, birthdate: identity.birthdate });
-  return safeEqual(key, opts.representation.representativeMatchKey);
+  return identityMatchKey({ pepper: opts.pepper, givenName: identity.givenName, familyName: identity.familyName, birthdate: identity.birthdate });
 }

@@ -2,9 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/loadConfig.js';
+import { findDelegation } from '../delegation/findDelegation.js';
+import { subjectIdOf } from '../delegation/revokeDelegation.js';
 import { logger } from '../shared/logger.js';
 import { outgoingFailureOf } from '../shared/outgoingRequest.js';
 import type { AccountSessions } from './createRedisAdapter.js';
+import { delegationLinkOf } from './delegatedAuthorization.js';
 
 /** The sessions' store (the database, or Redis when configured), listed by account. */
 export function accountSessions(provider: Provider): AccountSessions {
@@ -37,6 +40,17 @@ export async function readSession(opts: { provider: Provider; config: Config; re
 }
 
 /**
+ * Whom an agency knows a session's authorization by: the account signed in, or — when a helper
+ * signed in for someone (a delegated grant) — the person helped.
+ */
+async function subjectOfAuthorization(ds: DataSource | undefined, accountId: string, grantId: string | undefined): Promise<string> {
+  if (!ds || !grantId) return accountId;
+  const delegationId = await delegationLinkOf(ds, grantId);
+  const d = delegationId ? await findDelegation({ db: ds.manager, id: delegationId }) : null;
+  return (d && d.helperId === accountId ? subjectIdOf(d) : null) ?? accountId;
+}
+
+/**
  * Ends every session of an account (all devices), telling each agency that registered a
  * back-channel logout URI (OpenID Connect Back-Channel Logout 1.0 §2.5).
  */
@@ -45,12 +59,13 @@ export async function endAllSessions(opts: { provider: Provider; ds?: DataSource
   const rows = await accountSessions(opts.provider).destroyByAccount(opts.accountId);
   const notices: Array<Promise<void>> = [];
   for (const row of rows) {
-    const payload = row.payload as { authorizations?: Record<string, { sid?: string }> };
+    const payload = row.payload as { authorizations?: Record<string, { sid?: string; grantId?: string }> };
     for (const [clientId, auth] of Object.entries(payload.authorizations ?? {})) {
       notices.push((async () => {
         const client = await opts.provider.Client.find(clientId);
         if (!client?.backchannelLogoutUri || !auth.sid) return;
-        await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }).backchannelLogout(opts.accountId, auth.sid);
+        const subject = await subjectOfAuthorization(opts.ds, opts.accountId, auth.grantId);
+        await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }).backchannelLogout(subject, auth.sid);
       })().catch((err: Error) => { logger.warn({ clientId, error: err.name, reason: outgoingFailureOf(err) }, 'back-channel logout failed'); }));
     }
   }

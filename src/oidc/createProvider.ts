@@ -216,7 +216,7 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
       const delegated = await delegationOf(ctx, (token as { grantId?: string }).grantId);
       if (delegated && ctx.oidc.client) {
         const sector = sectorOf(ctx.oidc.client);
-        Object.assign(extra, { sub: subjectAt({ salt: keys.secrets.pairwiseSalt, sector, id: delegated.subjectId, account: delegated.principal }), ...delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sector, delegated }) });
+        Object.assign(extra, { sub: subjectAt({ salt: keys.secrets.pairwiseSalt, sector, id: delegated.subjectId, account: delegated.principal }), ...delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sector, delegated, helper: await accountOf(ctx, ds, delegated.delegation.helperId!) }) });
       }
       return Object.keys(extra).length ? extra : undefined;
     },
@@ -235,7 +235,8 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
           if (t.clientId !== undefined && t.clientId !== client.clientId && !aud.includes(client.clientId)) return false;
           const accountId = (token as { accountId?: string }).accountId;
           // One read answers both the grant's delegation link and the account (its subject, next).
-          if (accountId) await accountOf(ctx, ds, accountId, { grantId: t.grantId });
+          // A disabled or deleted account's tokens are inactive, as findAccount makes them for userinfo.
+          if (accountId && (await accountOf(ctx, ds, accountId, { grantId: t.grantId }))?.status !== 'active') return false;
           const delegated = await delegationOf(ctx, t.grantId);
           if (delegated === null) return false;
           if (!accountId) return true;
@@ -306,7 +307,7 @@ export function createProvider({ config, ds, keys, pages, redis, attestationTrus
       // A token is worth the assurance it was issued with only while that still holds (the
       // identity deleted, set aside, or older than verified_within: the token no longer works).
       if (token && !(await tokenAssuranceHolds({ ctx, ds, token: token as never, accountIds: assuredIds(id, delegated) }))) return undefined;
-      const extraClaims = delegated && ctx.oidc?.client ? delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sectorOf(ctx.oidc.client), delegated }) : {};
+      const extraClaims = delegated && ctx.oidc?.client ? delegationClaims({ salt: keys.secrets.pairwiseSalt, sectorIdentifier: sectorOf(ctx.oidc.client), delegated, helper: account }) : {};
       const principal = delegated ? delegated.principal : account;
       const subjectId = delegated ? delegated.subjectId : account.id;
       // The assurance of this authorization: from the token being used, else the session.

@@ -6,7 +6,7 @@ import { CONSENT } from '../delegation/representationKinds.js';
 import { representativeMatches } from '../delegation/representativeMatches.js';
 import type { Kek } from '../proofing/vault.js';
 import { clock } from '../shared/clock.js';
-import { pairwiseSubject } from './pairwise.js';
+import { subjectAt } from './subjectAt.js';
 
 export interface DelegatedContext {
   delegation: Delegation;
@@ -61,10 +61,11 @@ export async function delegationLinkOf(ds: DataSource, grantId: string): Promise
  * `delegation`): its basis — `consent` or the kind of legal authority — and, for an authority,
  * its source (`operator` or the registering agency's client id).
  */
-export function delegationClaims(opts: { salt: string; sectorIdentifier: string; delegated: DelegatedContext }) {
+export function delegationClaims(opts: { salt: string; sectorIdentifier: string; delegated: DelegatedContext; helper: Pick<Account, 'subjectAliases'> | null | undefined }) {
   const { delegation } = opts.delegated;
   return {
-    act: { sub: pairwiseSubject(opts.salt, opts.sectorIdentifier, delegation.helperId!) },
+    // The helper as this agency knows them: their account may have taken over a joined profile's subject.
+    act: { sub: subjectAt({ salt: opts.salt, sector: opts.sectorIdentifier, id: delegation.helperId!, account: opts.helper }) },
     delegation: {
       id: delegation.id, scopes: parseList(delegation.scopes), expires_at: Math.floor(delegation.endsAt.getTime() / 1000), basis: delegation.basis,
       ...(delegation.basis !== CONSENT && delegation.source ? { source: delegation.source } : {}),

@@ -10,6 +10,7 @@ import { chooseAndRedeem as chooseAndRedeemAt, delegateTo, delegationDepsFor, he
 import { latestMail, startTestServer, type TestServer } from '../support/testServer.js';
 import { Delegation, DelegationEvent, SecurityEventDelivery } from '../../entities/index.js';
 import { answerInvitation, inviteHelper } from '../../src/delegation/manageDelegations.js';
+import { endAllSessions } from '../../src/oidc/accountSessions.js';
 import { createProvider } from '../../src/oidc/createProvider.js';
 import { presetExtra } from '../../src/oidc/tokenExchange.js';
 import { endDelegation, maintainDelegationsAndSessions } from '../../src/oidc/endDelegation.js';
@@ -222,6 +223,16 @@ describe('token exchange', () => {
     // The agency opted in to security events: a delegation-revoked event about the principal waits for it.
     const events = await server.ds.getRepository(SecurityEventDelivery).findBy({ accountId: principal.account.id, eventType: 'urn:onedoor:secevent:delegation-revoked' });
     expect(events.map((e) => [e.clientId, JSON.parse(e.details)])).toEqual([['dmv', { delegation_id: d.id, reason: 'revoked' }]]);
+  });
+
+  test('when a helper signs out everywhere, then the agency is logged out of the delegated session under the subject it knows: the principal\'s', async () => {
+    const { principal, helper } = await delegatedTokens();
+    logouts = [];
+    expect(await endAllSessions({ provider: provider(), ds: server.ds, accountId: helper.account.id })).toBeGreaterThanOrEqual(1);
+    expect(logouts).toHaveLength(1);
+    const { payload } = await jwtVerify(logouts[0]!, createRemoteJWKSet(new URL(`${server.url}/jwks`)), { issuer: server.url, audience: 'dmv' });
+    expect(payload.sub).toBe(principal.sub);
+    expect(payload.sub).not.toBe(helper.sub);
   });
 
   test('when the clock passes the end date, then the delegation expires: userinfo 401, exchange invalid_grant, and housekeeping logs the agency out', async () => {

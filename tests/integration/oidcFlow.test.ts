@@ -6,6 +6,7 @@ import { registerAgency, type TestAgency } from '../support/agency.js';
 import { signIn, signUp } from '../support/flows.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
+import { Account } from '../../entities/index.js';
 
 let server: TestServer;
 let agencyA: TestAgency;
@@ -216,6 +217,18 @@ describe('introspection, revocation and logout', () => {
     await oidc.tokenRevocation(agencyA.config, tokens.access_token);
     const after = await oidc.tokenIntrospection(agencyA.config, tokens.access_token);
     expect(after.active).toBe(false);
+    await expect(oidc.fetchUserInfo(agencyA.config, tokens.access_token, oidc.skipSubjectCheck)).rejects.toBeDefined();
+  });
+
+  test('when an account is disabled while its tokens are still stored, then introspection and userinfo call them inactive', async () => {
+    const address = email();
+    const auth = await agencyA.authorize();
+    const { landing } = await signUp({ server, authenticator: newAuthenticator(), authUrl: auth.url, email: address });
+    const tokens = await agencyA.redeem(landing, auth);
+    expect((await oidc.tokenIntrospection(agencyA.config, tokens.access_token)).active).toBe(true);
+    // Only the status changes, as between `onedoor accounts disable` committing and the end of access it runs next.
+    await server.ds.getRepository(Account).update({ email: address }, { status: 'disabled' });
+    expect((await oidc.tokenIntrospection(agencyA.config, tokens.access_token)).active).toBe(false);
     await expect(oidc.fetchUserInfo(agencyA.config, tokens.access_token, oidc.skipSubjectCheck)).rejects.toBeDefined();
   });
 

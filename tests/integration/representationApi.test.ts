@@ -5,6 +5,7 @@ import { Delegation, Representation, SecurityEventDelivery } from '../../entitie
 import { registerAgency, type TestAgency } from '../support/agency.js';
 import { chooseAndRedeem, newPerson, type TestPerson } from '../support/delegationFlow.js';
 import { verifyIdentity } from '../support/proofingFlow.js';
+import { SANDBOX_PEOPLE } from '../support/aamva.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -74,6 +75,27 @@ describe('POST /representations', () => {
     const events = await server.ds.getRepository(SecurityEventDelivery).findBy({ accountId: d.representedPersonId!, eventType: 'urn:onedoor:secevent:delegation-revoked' });
     expect(events).toHaveLength(0); // ssa did not opt in to security events
     expect((await del(ssa, id)).status).toBe(204);
+  });
+
+  test('when the register names an account as the represented person, then that account must hold a verified identity with the record\'s name and birth date, and every refusal reads the same', async () => {
+    const rep = await newPerson(server, plain);
+    await verifyIdentity({ server, agent: rep.agent, authenticator: rep.authenticator });
+    const river = SANDBOX_PEOPLE[2]!;
+    const person = await newPerson(server, plain);
+    const asRiver = { given_name: 'River', family_name: 'Tester', birthdate: river.dateOfBirth };
+    const naming = (account: string, who: Record<string, string> = asRiver) => payee(rep, { represented: { account, ...who } });
+    const refusal = { status: 400, json: { error: 'invalid_request', error_description: 'represented.account: no OneDoor account can take this record' } };
+    const before = await server.ds.getRepository(Delegation).count();
+    expect(await post(ssa, naming(person.email))).toMatchObject(refusal); // not verified yet
+    expect(await post(ssa, naming(`nobody-${randomUUID().slice(0, 8)}@example.com`))).toMatchObject(refusal); // no account
+    expect(await post(ssa, naming(rep.email, { given_name: 'Jane', family_name: 'Sample', birthdate: '1985-04-12' }))).toMatchObject(refusal); // the representative
+    await verifyIdentity({ server, agent: person.agent, authenticator: person.authenticator, person: river });
+    expect(await post(ssa, naming(person.email, { ...asRiver, family_name: 'Other' }))).toMatchObject(refusal); // another name
+    expect(await post(ssa, naming(person.email, { ...asRiver, birthdate: '1990-01-01' }))).toMatchObject(refusal); // another birth date
+    expect(await server.ds.getRepository(Delegation).count()).toBe(before);
+    const recorded = await post(ssa, naming(person.email));
+    expect(recorded.status).toBe(201);
+    expect((await server.ds.getRepository(Delegation).findOneByOrFail({ id: String(recorded.json!['id']) })).principalId).toBe(person.account.id);
   });
 
   test('when a client without representation_authority, or for another kind, registers, then it gets 403 and nothing is recorded', async () => {

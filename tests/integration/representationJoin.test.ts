@@ -3,7 +3,7 @@ import { registerAgency, type TestAgency } from '../support/agency.js';
 import { SANDBOX_PEOPLE } from '../support/aamva.js';
 import { finishAtAgency } from '../support/flows.js';
 import { verifyIdentity } from '../support/proofingFlow.js';
-import { chooseAndRedeem, newPerson } from '../support/delegationFlow.js';
+import { chooseAndRedeem, delegateTo, newPerson } from '../support/delegationFlow.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { Delegation, RepresentedPerson } from '../../entities/index.js';
 import { approveRepresentation } from '../../src/delegation/approveRepresentation.js';
@@ -85,6 +85,15 @@ test('when a represented person later verifies with the same name and birth date
   expect(given.map((v) => v.delegation.id).sort()).toEqual([guardianship.id, poa.id].sort());
   expect(await revokeDelegation(deps, { actorId: person.account.id, delegationId: guardianship.id })).toEqual({ ok: false, reason: 'not_found' });
   expect(await revokeDelegation(deps, { actorId: person.account.id, delegationId: poa.id })).toMatchObject({ ok: true });
+
+  // River now helps a friend at benefits: `act.sub` names River by the subject benefits knows, in the ID token and at introspection.
+  const friend = await newPerson(server, benefits);
+  const helping = await delegateTo(deps, server, { principal: friend, helper: person, clientIds: ['benefits'] });
+  const helped = await chooseAndRedeem(server, { helper: person, agency: benefits, choice: helping.id });
+  expect(helped.tokens.claims()!['act']).toEqual({ sub: before });
+  expect(helped.tokens.claims()!.sub).toBe(friend.sub);
+  const introspected = await oidc.tokenIntrospection(benefits.config, helped.tokens.access_token);
+  expect(introspected).toMatchObject({ active: true, sub: friend.sub, act: { sub: before } });
 });
 
 test('when someone verifies with a name and birth date no represented profile has, then nothing joins', async () => {
