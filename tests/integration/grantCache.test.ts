@@ -9,6 +9,7 @@ import { registerAgency, type TestAgency } from '../support/agency.js';
 import { signUp } from '../support/flows.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
+import { SHARED_REDIS_URL, sharedRedisAnswers } from '../support/redisServer.js';
 
 /**
  * Grants stay in the database and token requests read them through a Redis copy
@@ -16,22 +17,9 @@ import { startTestServer, type TestServer } from '../support/testServer.js';
  * was revoked, and a revocation Redis cannot record must not happen at all. Runs when a Redis
  * server answers.
  */
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = SHARED_REDIS_URL;
 
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const withRedis = await redisAnswers();
+const withRedis = await sharedRedisAnswers();
 
 (withRedis ? describe : describe.skip)('grants read through a Redis copy', () => {
   const prefix = `onedoor-test:${randomUUID()}:`;

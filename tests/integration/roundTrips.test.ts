@@ -7,6 +7,7 @@ import { countRoundTrips, type RoundTrips } from '../../bench/lib/countRoundTrip
 import { FLOWS, type FlowContext, type Iteration } from '../../bench/lib/flows.js';
 import { seedAccounts } from '../../bench/lib/seedAccounts.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
+import { SHARED_REDIS_URL, sharedRedisAnswers } from '../support/redisServer.js';
 
 /**
  * Each flow of `npm run bench` (bench/lib/flows.ts), held to the SQL statements and Redis
@@ -21,7 +22,7 @@ import { startTestServer, type TestServer } from '../support/testServer.js';
  * Lower a budget when a change removes a round trip; raise one only with the reason in the
  * commit and docs/performance.md.
  */
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = SHARED_REDIS_URL;
 const database = /^(mysql|mariadb):/.test(process.env['DATABASE_URL'] ?? '') ? 'mysql' : 'sqlite';
 
 type Budget = { sql: number; redis: number };
@@ -42,21 +43,8 @@ const BUDGETS: Record<string, { db: Budget; redis: Budget }> = {
   'token exchange': { db: { sql: 6, redis: 0 }, redis: { sql: 4, redis: 2 } },
 };
 
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
 // Redis cases register only when a Redis server answers (as manyNodes' Redis run expects one).
-const profiles: Array<[string, boolean]> = [[database, false], ...(await redisAnswers() ? [[`${database}+redis`, true] as [string, boolean]] : [])];
+const profiles: Array<[string, boolean]> = [[database, false], ...(await sharedRedisAnswers() ? [[`${database}+redis`, true] as [string, boolean]] : [])];
 
 describe.each(profiles)('round trips per flow on %s', (_profile, withRedis) => {
   const prefix = `onedoor-test:${randomUUID()}:`;

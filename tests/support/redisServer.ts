@@ -64,3 +64,20 @@ export async function startRedisServer(): Promise<RedisServer> {
   await r.start();
   return r;
 }
+
+/** The shared Redis the Redis cases of a test use (REDIS_URL, else the machine's on 6379). */
+export const SHARED_REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/** Does the shared Redis answer? Tests register their Redis cases only when it does. */
+export async function sharedRedisAnswers(): Promise<boolean> {
+  const probe = new Redis(SHARED_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
