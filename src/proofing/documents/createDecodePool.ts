@@ -1,12 +1,12 @@
 import os from 'node:os';
-import type { Worker } from 'node:worker_threads';
+import type { ChildProcess } from 'node:child_process';
 import { logger } from '../../shared/logger.js';
-import { startWorker } from '../../shared/startWorker.js';
+import { startChild } from '../../shared/startChild.js';
 import type { DecodeBarcodeResult } from './decodeBarcode.js';
 import { measureImage } from './measureImage.js';
 
 export interface DecodePoolOptions {
-  /** Decodes running at once, one worker thread each. Default: the machine's cores but one (1–4), so the event loop keeps a core. */
+  /** Decodes running at once, one worker process each. Default: the machine's cores but one (1–4), so the event loop keeps a core. */
   size?: number;
   /** Decodes that may wait for a worker; one more gets `busy`. Default: 2 per worker. */
   queueLimit?: number;
@@ -42,15 +42,18 @@ export interface DecodePool extends BarcodeDecoder {
 }
 
 interface Job { request: DecodeRequest; limitMs: number; resolve: (r: DecodeBarcodeResult) => void; reject: (e: Error) => void }
-interface Slot { worker: Worker; state: 'starting' | 'idle' | 'busy' | 'gone'; job?: Job; timer?: NodeJS.Timeout }
+interface Slot { worker: ChildProcess; state: 'starting' | 'idle' | 'busy' | 'gone'; job?: Job; timer?: NodeJS.Timeout }
 
 const BUSY = { ok: false, reason: 'busy' } as const;
 const WORKER = new URL('./decodeWorker.js', import.meta.url);
+/** A decode's heap: a 16 MP RGBA frame is 64 MB; the decoders' copies fit well within this. */
+const WORKER_HEAP_MIB = 512;
 
 /**
  * Decodes untrusted photos off the event loop (DESIGN.md, security principles): a bounded
- * number of worker threads, a bounded queue, and a time limit per decode after which the
- * worker is terminated (the only way to stop synchronous JavaScript) and replaced. The header
+ * number of worker processes (src/shared/startChild.ts says why processes, not threads), a
+ * bounded queue, and a time limit per decode after which the worker is killed (the only way to
+ * stop synchronous JavaScript) and replaced. The header
  * is measured here first, so an image that is too large never reaches a worker. When the pool
  * is full the answer is `busy` at once: the person is told to try again, and the node goes on
  * answering everyone else. Workers start when first needed and never keep the process alive.
@@ -71,16 +74,36 @@ export function createDecodePool(opts: DecodePoolOptions = {}): DecodePool {
   const changed = () => opts.observer?.changed(stats());
 
   function spawn(): void {
-    const slot: Slot = { worker: startWorker(WORKER), state: 'starting' };
-    slot.worker.unref();
+    const slot: Slot = { worker: startChild(WORKER, { maxOldSpaceMiB: WORKER_HEAP_MIB }), state: 'starting' };
+    // Started for a waiting decode: it holds the process open until it has answered.
+    working(slot);
     slots.add(slot);
     slot.worker.on('message', (message: DecodeBarcodeResult | 'ready') => {
       if (slot.state === 'busy' && message !== 'ready') finish(slot, message);
       if (slot.state === 'starting' || slot.state === 'busy') slot.state = 'idle';
       dispatch();
+      if (slot.state === 'idle') idle(slot);
     });
     slot.worker.on('error', (err) => lose(slot, err));
-    slot.worker.on('exit', (code) => lose(slot, new Error(`decode worker exited with code ${code}`)));
+    slot.worker.on('exit', (code, signal) => lose(slot, new Error(`decode worker exited with ${signal ?? `code ${code}`}`)));
+  }
+
+  /** An idle worker never keeps the process alive; one running a decode does, until it answers. */
+  function idle(slot: Slot): void {
+    slot.worker.unref();
+    (slot.worker.channel as { unref?: () => void } | null | undefined)?.unref?.();
+  }
+  function working(slot: Slot): void {
+    slot.worker.ref();
+    (slot.worker.channel as { ref?: () => void } | null | undefined)?.ref?.();
+  }
+
+  function stop(slot: Slot): Promise<void> {
+    if (slot.worker.exitCode !== null || slot.worker.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+    slot.worker.ref(); // whoever awaits the stop sees it through
+    slot.worker.kill('SIGKILL');
+    return exited;
   }
 
   /** A worker that failed: a decode it was running gets `unsupported_image`; one that never started fails the waiting decodes. */
@@ -102,7 +125,7 @@ export function createDecodePool(opts: DecodePoolOptions = {}): DecodePool {
   function retire(slot: Slot): void {
     slot.state = 'gone';
     slots.delete(slot);
-    void slot.worker.terminate();
+    void stop(slot);
     changed();
   }
 
@@ -116,8 +139,9 @@ export function createDecodePool(opts: DecodePoolOptions = {}): DecodePool {
       retire(slot);
       dispatch();
     }, job.limitMs);
-    // Copied, not transferred: the caller still sends the image to the document vendor.
-    slot.worker.postMessage(job.request.image);
+    working(slot);
+    // Copied: the caller still sends the image to the document vendor.
+    slot.worker.send(job.request.image, (err) => { if (err) lose(slot, err); });
   }
 
   function finish(slot: Slot, result: DecodeBarcodeResult): void {
@@ -162,7 +186,7 @@ export function createDecodePool(opts: DecodePoolOptions = {}): DecodePool {
       const stopping = [...slots].map((slot) => {
         finish(slot, BUSY);
         slot.state = 'gone';
-        return slot.worker.terminate();
+        return stop(slot);
       });
       slots.clear();
       await Promise.all(stopping);

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { createDecodePool, type DecodePool } from '../../../src/proofing/documents/createDecodePool.js';
 import { aamvaPayload, barcodeImage, SANDBOX_PEOPLE } from '../../support/aamva.js';
 import { barsPng, greyPng } from '../../support/images.js';
 
-// Real worker threads (from source, through tsx's loader), real decoders.
+// Real worker processes (from source, through tsx's loader), real decoders.
 
 /** 16 MP, the most accepted, in 50 KB: seconds of decoding. */
 const LARGE = barsPng();
@@ -18,7 +19,7 @@ async function order(named: Record<string, Promise<unknown>>): Promise<string[]>
 }
 
 describe('createDecodePool', () => {
-  test('when a barcode photo is decoded, then the text comes back from a worker thread and the pool keeps that worker', async () => {
+  test('when a barcode photo is decoded, then the text comes back from a worker process and the pool keeps that worker', async () => {
     const decoder = pool({ size: 1 });
     const back = await barcodeImage({ text: aamvaPayload(SANDBOX_PEOPLE[0]!) });
     expect(await decoder.decode({ image: back })).toEqual({ ok: true, text: aamvaPayload(SANDBOX_PEOPLE[0]!) });
@@ -55,6 +56,23 @@ describe('createDecodePool', () => {
     expect(r + q).toBe(2);
     expect(await order({ running, queued })).toEqual(['running', 'queued']);
     expect(await running).toEqual({ ok: false, reason: 'no_barcode' });
+  });
+
+  test('when a worker dies in the middle of a decode (a native abort), then only that decode fails: OneDoor\'s process goes on and the next decode works', async () => {
+    // Worker threads share the process: a native abort in one (Node 20 aborts when a thread is
+    // terminated inside zlib, which PNG decoding uses) would end OneDoor. Workers are processes.
+    const refused: string[] = [];
+    const decoder = pool({ size: 1, observer: { changed: () => {}, refused: (r) => refused.push(r) } });
+    await decoder.decode({ image: await barcodeImage({ text: 'warm up' }) });
+    const decoding = decoder.decode({ image: LARGE });
+    const workers = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+      .split('\n').filter((line) => line.includes('decodeWorker')).map((line) => Number(line.trim().split(/\s+/)[0]));
+    expect(workers).toHaveLength(1);
+    process.kill(workers[0]!, 'SIGABRT');
+    expect(await decoding).toEqual({ ok: false, reason: 'unsupported_image' });
+    expect(refused).toEqual(['crash']);
+    const back = await barcodeImage({ text: aamvaPayload(SANDBOX_PEOPLE[2]!) });
+    expect(await decoder.decode({ image: back })).toEqual({ ok: true, text: aamvaPayload(SANDBOX_PEOPLE[2]!) });
   });
 
   test('when decodes run, then the event loop goes on: a timer set after the decode started fires before the decode answers', async () => {
