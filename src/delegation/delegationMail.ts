@@ -24,6 +24,7 @@ export async function mailTo(deps: DelegationDeps, to: { accountId: string | nul
   await deps.mailer.send({ to: email, subject: t(`mail.${key}.subject`, params), text: t(`mail.${key}.body`, { ...params, url: `${deps.issuer}/helpers` }) });
 }
 
+/** How delegation pages and mail name an account: its email address (`fallback` when there is none). */
 export async function nameOf(db: EntityManager, accountId: string | null, fallback = ''): Promise<string> {
   if (!accountId) return fallback;
   return (await db.getRepository(Account).findOneBy({ id: accountId }))?.email ?? fallback;

@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { In, IsNull, type EntityManager } from 'typeorm';
+import { IsNull, type EntityManager } from 'typeorm';
 import { Account, Delegation, DelegationEvent, Representation } from '../../entities/index.js';
-import { queueSecurityEvent } from '../audit/queueSecurityEvent.js';
 import { recordEvent } from '../audit/recordEvent.js';
 import { clock } from '../shared/clock.js';
 import type { Translate } from '../shared/i18n.js';
 import { hmac, isReadableCode, normalizeReadableCode, randomReadableCode } from '../shared/ids.js';
 import type { Mailer } from '../shared/mailer.js';
 import { listDelegationAgencies } from './listDelegationAgencies.js';
-import { ALL_AGENCIES, covers, DELEGATION_RULES, isActive, parseList } from './policy.js';
+import { ALL_AGENCIES, DELEGATION_RULES, isActive, parseList } from './policy.js';
 import { mailTo, nameOf } from './delegationMail.js';
 import { remindRepresentationReview } from './remindRepresentationReview.js';
 import { revokeDelegation } from './revokeDelegation.js';
 import { CONSENT, type EndReason, REPRESENTATION_KINDS, isRepresentationKind } from './representationKinds.js';
-
-export { revokeDelegation };
 import { recordDelegationEvent } from './recordDelegationEvent.js';
 
 export interface DelegationTerms {
@@ -206,19 +203,6 @@ export async function listDelegations(opts: { db: EntityManager; accountId: stri
     given: await Promise.all(given.filter((d) => d.helperId !== me.id).map((d) => view(opts.db, d, now))),
     held: await Promise.all(held.map((d) => view(opts.db, d, now))),
   };
-}
-
-/** Active delegations a helper holds that cover this agency, with the principal's account. */
-export async function delegationsForHelperAt(opts: { db: EntityManager; helperId: string; clientId: string }): Promise<Array<{ delegation: Delegation; principal: Account }>> {
-  const rows = await opts.db.getRepository(Delegation).findBy({ helperId: opts.helperId, status: 'active' });
-  const now = clock.now();
-  // Consent only: legal authorities are chosen through peopleToActFor (the phone channel does not carry them).
-  const live = rows.filter((d) => d.basis === 'consent' && isActive(d, now) && covers(d, opts.clientId) && d.principalId);
-  const principals = live.length ? await opts.db.getRepository(Account).findBy({ id: In(live.map((d) => d.principalId!)), status: 'active' }) : [];
-  return live.flatMap((d) => {
-    const principal = principals.find((p) => p.id === d.principalId);
-    return principal ? [{ delegation: d, principal }] : [];
-  });
 }
 
 /**

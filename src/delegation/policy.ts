@@ -29,6 +29,11 @@ export function isActive(d: Pick<Delegation, 'status' | 'startsAt' | 'endsAt'>, 
 }
 
 /** Does the delegation cover this agency? */
+/** Whom the agencies know as the person helped: their account, or their represented profile. */
+export function subjectIdOf(d: Pick<Delegation, 'principalId' | 'representedPersonId'>): string | null {
+  return d.principalId ?? d.representedPersonId;
+}
+
 export function covers(d: Pick<Delegation, 'clientIds'>, clientId: string): boolean {
   const ids = parseList(d.clientIds);
   return ids.includes(ALL_AGENCIES) || ids.includes(clientId);

@@ -5,15 +5,11 @@ import { recordEvent } from '../audit/recordEvent.js';
 import { clock } from '../shared/clock.js';
 import { mailTo, nameOf } from './delegationMail.js';
 import type { DelegationDeps } from './manageDelegations.js';
+import { subjectIdOf } from './policy.js';
 import { recordDelegationEvent } from './recordDelegationEvent.js';
 import { CONSENT, type EndReason, isRepresentationKind, REPRESENTATION_KINDS, statusForEnd } from './representationKinds.js';
 
 const OPEN = ['invited', 'requested', 'pending', 'active'];
-
-/** Whom the agencies know as the person helped: their account, or their represented profile. */
-export function subjectIdOf(d: Pick<Delegation, 'principalId' | 'representedPersonId'>): string | null {
-  return d.principalId ?? d.representedPersonId;
-}
 
 /**
  * Ends a delegation now — a helper's consent, or a legal authority — by either side, its source,

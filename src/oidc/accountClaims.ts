@@ -24,7 +24,7 @@ export async function accountClaims(opts: {
   profile?: () => ReturnType<typeof profileState>;
 }): Promise<Claims> {
   const { account } = opts;
-  const ial = (opts.acr && ACR_TABLE[opts.acr]?.ial) || 1;
+  const ial = ialOf(opts.acr);
   const claims: Claims = {
     sub: account.id, email: account.email, email_verified: true, all_emails: [account.email], locale: account.locale,
     ...representedClaims(opts),
@@ -48,9 +48,10 @@ export async function accountClaims(opts: {
   return claims;
 }
 
-
 /** What describes an authorization (`ial`, `aal`): all there is for a represented person without an account. */
 export function representedClaims(opts: { acr: string | undefined; amr: string[] | undefined }): Claims {
-  const ial = (opts.acr && ACR_TABLE[opts.acr]?.ial) || 1;
-  return { ial: IAL_URI(ial), aal: AAL_URI(aalFromAmr(opts.amr)) };
+  return { ial: IAL_URI(ialOf(opts.acr)), aal: AAL_URI(aalFromAmr(opts.amr)) };
 }
+
+/** The identity assurance level an acr value stands for (1 for none or an unknown one). */
+const ialOf = (acr: string | undefined): number => (acr && ACR_TABLE[acr]?.ial) || 1;

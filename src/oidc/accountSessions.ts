@@ -3,7 +3,7 @@ import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/loadConfig.js';
 import { findDelegation } from '../delegation/findDelegation.js';
-import { subjectIdOf } from '../delegation/revokeDelegation.js';
+import { subjectIdOf } from '../delegation/policy.js';
 import { logger } from '../shared/logger.js';
 import { outgoingFailureOf } from '../shared/outgoingRequest.js';
 import type { AccountSessions } from './createRedisAdapter.js';

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { Account, Delegation, Representation } from '../../entities/index.js';
 import { sqlDialect } from '../shared/sqlValues.js';
-import { isActive, parseList } from '../delegation/policy.js';
+import { isActive, parseList, subjectIdOf } from '../delegation/policy.js';
 import { CONSENT } from '../delegation/representationKinds.js';
 import { representativeMatches } from '../delegation/representativeMatches.js';
 import type { Kek } from '../proofing/vault.js';
@@ -46,7 +46,7 @@ export async function delegationOfGrant(ds: DataSource, grantId: string | undefi
     const representation = await ds.getRepository(Representation).findOneBy({ delegationId });
     if (!representation || !(await representativeMatches({ db: ds.manager, kek: check.kek, pepper: check.pepper, helperId: delegation.helperId!, representation }))) return null;
   }
-  return { delegation, principal, subjectId: (delegation.principalId ?? delegation.representedPersonId)! };
+  return { delegation, principal, subjectId: subjectIdOf(delegation)! };
 }
 
 /** The delegation a grant was made under, if any. Asked on every token use; most grants are not delegated, so it is cheap SQL. */

@@ -1,9 +1,10 @@
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
-import { type DelegationDeps, maintainDelegations, revokeDelegation } from '../delegation/manageDelegations.js';
+import { type DelegationDeps, maintainDelegations } from '../delegation/manageDelegations.js';
+import { revokeDelegation } from '../delegation/revokeDelegation.js';
 import { logOutGrantSessions } from './logOutGrantSessions.js';
 import type { EndReason } from '../delegation/representationKinds.js';
-import { subjectIdOf } from '../delegation/revokeDelegation.js';
+import { subjectIdOf } from '../delegation/policy.js';
 
 /**
  * Ends a delegation with immediate effect: it is revoked (or expired) and everything issued under

@@ -1,7 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import type { PhoneRequest } from '../../entities/index.js';
-import { delegationsForHelperAt } from '../delegation/manageDelegations.js';
+import { delegationsForHelperAt } from '../delegation/peopleToActFor.js';
 import type { AttestationTrustStore } from '../passkeys/loadAttestationTrustStore.js';
 import { findPhoneRequest } from '../phone/findPhoneRequest.js';
 import { assessPhoneRequest, identityAssurance, type PhoneAssessment } from './assessPhoneRequest.js';

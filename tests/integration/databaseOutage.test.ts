@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { Agent } from '../support/agent.js';
 import { registerAgency, type TestAgency } from '../support/agency.js';
-import { codeFromMail, interactionUid, openAuthorization, signUp } from '../support/flows.js';
+import { interactionUid, openAuthorization, signUp, signUpToPasskeyStep } from '../support/flows.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcpProxy.js';
-import { latestMail, startTestServer, type TestServer } from '../support/testServer.js';
+import { startTestServer, type TestServer } from '../support/testServer.js';
 
 // Cutting the database off needs a database across a network connection: MySQL/MariaDB
 // (.ci/run runs the suite on MariaDB too). The embedded SQLite file cannot become unreachable.
@@ -50,26 +50,6 @@ async function rowCounts(): Promise<Record<string, number>> {
     out[table] = Number(row!.n);
   }
   return out;
-}
-
-/** A new person up to the passkey step of sign-up; returns how to post the passkey. */
-async function atPasskeyStep(email: string) {
-  const agent = new Agent();
-  const auth = await agency.authorize();
-  const base = `${server.url}/interaction/${interactionUid(await openAuthorization(agent, server, auth.url))}`;
-  await agent.page(`${base}/signup`);
-  expect((await agent.request(`${base}/signup`, { method: 'POST', form: { email } })).status).toBe(303);
-  await agent.page(`${base}/signup/code`);
-  expect((await agent.request(`${base}/signup/code`, { method: 'POST', form: { code: codeFromMail(latestMail(server.outboxDir)) } })).status).toBe(303);
-  await agent.page(`${base}/signup/passkey`);
-  const authenticator = newAuthenticator();
-  const postPasskey = async () => {
-    const options = await agent.request(`${base}/signup/passkey/options`, { method: 'POST', json: {} });
-    expect(options.status).toBe(200);
-    const credential = authenticator.createCredential({ options: await options.json() });
-    return agent.request(`${base}/signup/passkey`, { method: 'POST', form: { response: JSON.stringify(credential), name: 'Key' } });
-  };
-  return { agent, base, postPasskey };
 }
 
 describeOnMysql('database outage (MySQL/MariaDB: the connection is cut)', () => {
@@ -130,7 +110,7 @@ describeOnMysql('database outage (MySQL/MariaDB: the connection is cut)', () => 
 
   test('when the database connection drops in the middle of creating an account, then nothing of the account is written, the person gets a 503 page, and trying again creates it once', async () => {
     const email = newEmail();
-    const { postPasskey } = await atPasskeyStep(email);
+    const { postPasskey } = await signUpToPasskeyStep({ server, authenticator: newAuthenticator(), authUrl: (await agency.authorize()).url, email });
     const before = await rowCounts();
 
     // The account, passkey and recovery codes are inserted; the connection dies at the audit event.

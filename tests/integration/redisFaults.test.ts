@@ -3,11 +3,11 @@ import { SignJWT } from 'jose';
 import { Agent } from '../support/agent.js';
 import { registerAgency, type TestAgency } from '../support/agency.js';
 import { Account } from '../../entities/index.js';
-import { codeFromMail, interactionUid, openAuthorization, signIn, signUp } from '../support/flows.js';
+import { interactionUid, openAuthorization, signIn, signUp, signUpToPasskeyStep } from '../support/flows.js';
 import { startRedisServer, type RedisServer } from '../support/redisServer.js';
 import { SoftAuthenticator } from '../support/softAuthenticator.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcpProxy.js';
-import { latestMail, startTestServer, type TestNode, type TestServer } from '../support/testServer.js';
+import { startTestServer, type TestNode, type TestServer } from '../support/testServer.js';
 
 /**
  * Redis holds interactions, authorization codes, PAR requests and rate-limit counters when
@@ -131,21 +131,7 @@ describe('Redis faults on two nodes', () => {
 
   test('when Redis is cut at the moment the sign-in of a new account is saved, then no account is written, the person gets a 503 page, and trying again creates it once', async () => {
     const email = newEmail();
-    const agent = new Agent();
-    const uid = interactionUid(await openAuthorization(agent, server, (await agency.authorize()).url));
-    const base = `${server.url}/interaction/${uid}`;
-    await agent.page(`${base}/signup`);
-    expect((await agent.request(`${base}/signup`, { method: 'POST', form: { email } })).status).toBe(303);
-    await agent.page(`${base}/signup/code`);
-    expect((await agent.request(`${base}/signup/code`, { method: 'POST', form: { code: codeFromMail(latestMail(server.outboxDir)) } })).status).toBe(303);
-    await agent.page(`${base}/signup/passkey`);
-    const authenticator = newAuthenticator();
-    const postPasskey = async () => {
-      const options = await agent.request(`${base}/signup/passkey/options`, { method: 'POST', json: {} });
-      expect(options.status).toBe(200);
-      const credential = authenticator.createCredential({ options: await options.json() });
-      return agent.request(`${base}/signup/passkey`, { method: 'POST', form: { response: JSON.stringify(credential), name: 'Key' } });
-    };
+    const { postPasskey } = await signUpToPasskeyStep({ server, authenticator: newAuthenticator(), authUrl: (await agency.authorize()).url, email });
     const accountsWith = async () => (await server.db.ds.getRepository(Account).findBy({ email })).length;
 
     // The interaction's result (the new account signed in) is on its way to Redis when the connection dies.

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import http from 'node:http';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { registerAgency, type TestAgency } from '../support/agency.js';
@@ -8,6 +7,7 @@ import { SANDBOX_PEOPLE } from '../support/aamva.js';
 import { interactionUid } from '../support/flows.js';
 import { verifyIdentity } from '../support/proofingFlow.js';
 import { chooseAndRedeem, delegationDepsFor, helperSignsIn, newPerson, type TestPerson } from '../support/delegationFlow.js';
+import { startHttpReceiver, type HttpReceiver } from '../support/httpReceiver.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { Delegation, DelegationEvent, OidcClient, Representation, SecurityEventDelivery } from '../../entities/index.js';
 import type { DelegationDeps } from '../../src/delegation/manageDelegations.js';
@@ -29,30 +29,25 @@ const CHOOSER = 'Who are you signing in for?';
 let server: TestServer;
 let court: TestAgency;
 let consentOnly: TestAgency;
-let logouts: string[] = [];
-let rp: http.Server;
+let rp: HttpReceiver;
+/** The logout tokens the agency has received since the receiver was last emptied. */
+const logouts = () => rp.received.filter((r) => r.path === '/logout').map((r) => new URLSearchParams(r.body).get('logout_token') ?? '');
 let deps: DelegationDeps;
 
 beforeAll(async () => {
   server = await startTestServer();
-  rp = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => { if (req.url === '/logout') logouts.push(new URLSearchParams(body).get('logout_token') ?? ''); res.writeHead(200); res.end(); });
-  });
-  await new Promise<void>((r) => rp.listen(0, '127.0.0.1', r));
-  const port = (rp.address() as { port: number }).port;
+  rp = await startHttpReceiver();
   const grant_types = ['authorization_code', 'refresh_token', EXCHANGE];
   court = await registerAgency(server, { clientId: 'benefits', extra: {
     delegation_enabled: true, delegation_bases_accepted: ['consent', 'guardianship', 'parent', 'power_of_attorney'], max_ial: 2, grant_types,
-    backchannel_logout_uri: `http://127.0.0.1:${port}/logout`, backchannel_logout_session_required: true, security_event_endpoint: `http://127.0.0.1:${port}/events`,
+    backchannel_logout_uri: `${rp.url}/logout`, backchannel_logout_session_required: true, security_event_endpoint: `${rp.url}/events`,
   } });
   consentOnly = await registerAgency(server, { clientId: 'library', extra: { delegation_enabled: true, max_ial: 2 } });
   await registerAgency(server, { clientId: 'benefits-api', extra: { delegation_enabled: true, delegation_bases_accepted: ['guardianship'] } });
   await registerAgency(server, { clientId: 'tax-api', extra: { delegation_enabled: true } });
   deps = delegationDepsFor(server);
 });
-afterAll(async () => { rp.close(); await server.close(); });
+afterAll(async () => { await rp.close(); await server.close(); });
 afterEach(() => clock.reset());
 
 const provider = () => createProvider({ config: server.config, ds: server.ds, keys: server.keys, pages: { renderError: async () => {}, logoutSource: async () => {}, postLogoutSuccessSource: async () => {} } });
@@ -225,11 +220,11 @@ describe('ending a legal authority', () => {
 
   test('when the source ends it, then tokens are inactive, the agency is logged out under the represented subject, and the event says ended_by_source', async () => {
     const { d, tokens } = await guardianTokens();
-    logouts = [];
+    rp.received.length = 0;
     expect(await endDelegation({ provider: provider(), ds: server.ds, deps, actorId: null, delegationId: d.id, reason: 'ended_by_source' })).toBe(true);
     await expectEnded(d, tokens, 'ended_by_source');
-    expect(logouts).toHaveLength(1);
-    const { payload } = await jwtVerify(logouts[0]!, createRemoteJWKSet(new URL(`${server.url}/jwks`)), { issuer: server.url, audience: 'benefits' });
+    expect(logouts()).toHaveLength(1);
+    const { payload } = await jwtVerify(logouts()[0]!, createRemoteJWKSet(new URL(`${server.url}/jwks`)), { issuer: server.url, audience: 'benefits' });
     expect(payload.sub).toBe(tokens.claims()!.sub);
   });
 
@@ -264,12 +259,12 @@ describe('ending a legal authority', () => {
     clock.advance(2 * 86400_000);
     const userinfo = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(userinfo.status).toBe(401);
-    logouts = [];
+    rp.received.length = 0;
     const done = await maintainDelegationsAndSessions({ provider: provider(), ds: server.ds, deps });
     expect(done.expired).toContain(d.id);
     expect((await server.ds.getRepository(Delegation).findOneByOrFail({ id: d.id })).status).toBe('expired');
     await expectEnded(d, tokens, 'came_of_age');
-    expect(logouts.length).toBeGreaterThanOrEqual(1);
+    expect(logouts().length).toBeGreaterThanOrEqual(1);
   });
 
   test('when the review date is 30 days away, then the representative and the source are told once', async () => {

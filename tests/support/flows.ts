@@ -39,25 +39,34 @@ export async function finishAtAgency(agent: Agent, server: TestServer, next: str
   return url;
 }
 
-/** A new person signs up inside an authorization request; returns where they land and their codes. */
-export async function signUp(opts: { server: TestServer; authenticator: SoftAuthenticator; authUrl: string; email: string; agent?: Agent }): Promise<{ agent: Agent; landing: string; recoveryCodes: string[] }> {
+/**
+ * A new person inside an authorization request, through their email address and its code, up
+ * to the passkey step. `postPasskey` runs one passkey ceremony there (each call a fresh one)
+ * and answers with the response to the registration.
+ */
+export async function signUpToPasskeyStep(opts: { server: TestServer; authenticator: SoftAuthenticator; authUrl: string; email: string; agent?: Agent }): Promise<{ agent: Agent; base: string; postPasskey: () => Promise<Response> }> {
   const { server, authenticator } = opts;
   const agent = opts.agent ?? new Agent();
-  const interactionUrl = await openAuthorization(agent, server, opts.authUrl);
-  const uid = interactionUid(interactionUrl);
-  const base = `${server.url}/interaction/${uid}`;
+  const base = `${server.url}/interaction/${interactionUid(await openAuthorization(agent, server, opts.authUrl))}`;
   await agent.page(`${base}/signup`);
-  let res = await agent.request(`${base}/signup`, { method: 'POST', form: { email: opts.email } });
-  expect(res.status).toBe(303);
+  expect((await agent.request(`${base}/signup`, { method: 'POST', form: { email: opts.email } })).status).toBe(303);
   await agent.page(`${base}/signup/code`);
-  res = await agent.request(`${base}/signup/code`, { method: 'POST', form: { code: codeFromMail(latestMail(server.outboxDir)) } });
-  expect(res.status).toBe(303);
+  expect((await agent.request(`${base}/signup/code`, { method: 'POST', form: { code: codeFromMail(latestMail(server.outboxDir)) } })).status).toBe(303);
   await agent.page(`${base}/signup/passkey`);
-  res = await agent.request(`${base}/signup/passkey/options`, { method: 'POST', json: {} });
-  expect(res.status).toBe(200);
-  const options = await res.json();
-  const credential = authenticator.createCredential({ options });
-  const page = await agent.request(`${base}/signup/passkey`, { method: 'POST', form: { response: JSON.stringify(credential), name: 'Test key' } });
+  const postPasskey = async () => {
+    const options = await agent.request(`${base}/signup/passkey/options`, { method: 'POST', json: {} });
+    expect(options.status).toBe(200);
+    const credential = authenticator.createCredential({ options: await options.json() });
+    return agent.request(`${base}/signup/passkey`, { method: 'POST', form: { response: JSON.stringify(credential), name: 'Test key' } });
+  };
+  return { agent, base, postPasskey };
+}
+
+/** A new person signs up inside an authorization request; returns where they land and their codes. */
+export async function signUp(opts: { server: TestServer; authenticator: SoftAuthenticator; authUrl: string; email: string; agent?: Agent }): Promise<{ agent: Agent; landing: string; recoveryCodes: string[] }> {
+  const { server } = opts;
+  const { agent, postPasskey } = await signUpToPasskeyStep(opts);
+  const page = await postPasskey();
   const html = await page.text();
   expect(page.status).toBe(200);
   const recoveryCodes = [...html.matchAll(/<li><code>([0-9A-Z-]+)<\/code><\/li>/g)].map((m) => m[1]!);
